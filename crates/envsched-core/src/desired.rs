@@ -1,0 +1,312 @@
+//! Desired state: which targets must be up at an instant, and why.
+//!
+//! [`desired`] is pure: bookings + config + instant → [`Desired`]. Rules (brief §1–4):
+//!
+//! * a booking counts when its status is one of `notion.active_statuses`, it is not in the
+//!   trash, and the instant lies in its window widened by lead and linger, read in the
+//!   calendar of the *target's* environment (so a shared target follows the booking's clock);
+//! * a target is up when an active booking selects it, when it is pinned up, or when a
+//!   target that is up depends on it (transitively); a pin down wins over everything;
+//! * anything a row asks for that cannot be honoured — unknown environment, a component that
+//!   selects nothing, no components, a range that ends before it starts, a date-only booking
+//!   that covers no operating hours — becomes a [`Problem`] naming the row and the fix.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+
+use crate::booking::{Booking, BookingRef};
+use crate::config::Config;
+use crate::problem::Problem;
+use crate::target::{Pin, Selector, Target};
+use crate::window::{Calendar, Window};
+
+/// Up or down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DesiredState {
+    /// Running (ECS count > 0, Aurora available).
+    Up,
+    /// Stopped (ECS count 0, Aurora stopped).
+    Down,
+}
+
+/// The desired state of one target and the reasons for it.
+#[derive(Debug, Clone)]
+pub struct TargetDesire {
+    /// The target.
+    pub target: Target,
+    /// Its index in the config's target set.
+    pub index: usize,
+    /// Up or down.
+    pub state: DesiredState,
+    /// Active bookings selecting this target directly.
+    pub booked_by: Vec<BookingRef>,
+    /// Targets that are up and depend on this one (directly or transitively).
+    pub needed_by: Vec<String>,
+    /// Every active booking keeping it up, directly or through dependents.
+    pub bookings: Vec<BookingRef>,
+    /// When the bookings currently keeping it up end (with linger), if they do.
+    pub until: Option<Timestamp>,
+    /// Transitive dependencies, as positions in [`Desired::targets`].
+    pub all_deps: Vec<usize>,
+    /// Direct dependents, as positions in [`Desired::targets`].
+    pub dependents: Vec<usize>,
+    /// Longest dependency chain below it (orders the way up).
+    pub depth: usize,
+    /// Longest dependent chain above it (orders the way down).
+    pub height: usize,
+}
+
+impl TargetDesire {
+    /// The rule behind the state, with the bookings named.
+    pub fn reason(&self) -> String {
+        let names = |b: &[BookingRef]| b.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        match (self.target.pin, self.state) {
+            (Some(Pin::Up), _) => "pinned up in config".to_string(),
+            (Some(Pin::Down), _) => "pinned down in config".to_string(),
+            (None, DesiredState::Down) => "no active booking".to_string(),
+            (None, DesiredState::Up) if !self.booked_by.is_empty() => {
+                format!("booked by {}", names(&self.booked_by))
+            }
+            (None, DesiredState::Up) => {
+                format!("needed by {} (booked by {})", self.needed_by.join(", "), names(&self.bookings))
+            }
+        }
+    }
+}
+
+/// Desired state of every target at one instant.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    /// The instant.
+    pub at: Timestamp,
+    /// One entry per target, in target-set order (position == [`TargetDesire::index`]).
+    pub targets: Vec<TargetDesire>,
+    /// Problems found in the bookings and calendars.
+    pub problems: Vec<Problem>,
+    /// Bookings active at `at` (status active and inside their window).
+    pub active: Vec<BookingRef>,
+}
+
+impl Desired {
+    /// The entry for the target with key `key` (see [`Target::key`]).
+    pub fn target(&self, key: &str) -> Option<&TargetDesire> {
+        self.targets.iter().find(|t| t.target.key() == key)
+    }
+}
+
+/// Whether a booking's status makes it a live booking under `config`.
+pub fn is_live(booking: &Booking, config: &Config) -> bool {
+    !booking.trashed && config.notion.active_statuses.iter().any(|s| *s == booking.status)
+}
+
+/// Computes the desired state at `at`.
+pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired {
+    let set = &config.targets;
+    let lead = config.schedule.lead;
+    let linger = config.schedule.linger;
+    let mut problems = Vec::new();
+    // target index → (bookings selecting it, latest end)
+    let mut booked: BTreeMap<usize, (BTreeSet<BookingRef>, Option<Timestamp>)> = BTreeMap::new();
+    let mut active = BTreeSet::new();
+
+    for b in bookings.iter().filter(|b| is_live(b, config)) {
+        let r = b.to_ref();
+        if let Some(env) = &b.environment {
+            if config.environment(env).is_none() {
+                let known: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
+                problems.push(Problem::booking(
+                    r,
+                    format!("environment {env:?} is not configured"),
+                    format!("choose one of {known:?} in the row, or declare [[environments]] name = {env:?}"),
+                ));
+                continue;
+            }
+        }
+        if let Some(defect) = b.window.defect() {
+            problems.push(Problem::booking(r, defect, "fix the row's date range in Notion"));
+            continue;
+        }
+        if b.components.is_empty() {
+            problems.push(Problem::booking(
+                r,
+                "no components selected",
+                "pick the components to start in the row's component property",
+            ));
+            continue;
+        }
+        let calendar = config.calendar(b.environment.as_deref());
+        if let Some(p) = no_operating_hours(b, calendar, at) {
+            problems.push(p);
+        }
+        let mut any_active = false;
+        for component in &b.components {
+            let selector = match Selector::parse(component) {
+                Ok(s) => s,
+                Err(e) => {
+                    problems.push(Problem::booking(r.clone(), e, "fix the component option in Notion"));
+                    continue;
+                }
+            };
+            let selected = set.select(&selector, b.environment.as_deref());
+            if selected.is_empty() {
+                problems.push(unknown_component(b, &selector, config));
+                continue;
+            }
+            for i in selected {
+                let t = set.get(i);
+                let cal = config.calendar(t.environment.as_deref().or(b.environment.as_deref()));
+                if let Some(iv) = cal.active_interval(&b.window, lead, linger, at) {
+                    any_active = true;
+                    let entry = booked.entry(i).or_default();
+                    entry.0.insert(r.clone());
+                    entry.1 = entry.1.max(Some(iv.end));
+                }
+            }
+        }
+        if any_active {
+            active.insert(r);
+        }
+    }
+
+    for env in &config.environments {
+        if let Some(h) = env.calendar.holidays {
+            let year = env.calendar.local_date(at).year();
+            if !h.covers(year) {
+                problems.push(Problem::environment(
+                    &env.name,
+                    format!("the built-in {:?} holiday table does not cover {year}; those holidays are treated as working days", h.name()),
+                    "upgrade envsched, or list the year's holidays in skip_dates",
+                ));
+            }
+        }
+    }
+
+    let mut targets: Vec<TargetDesire> = set
+        .all()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let (by, until) = booked.remove(&i).unwrap_or_default();
+            let up = match t.pin {
+                Some(Pin::Up) => true,
+                Some(Pin::Down) => false,
+                None => !by.is_empty(),
+            };
+            TargetDesire {
+                target: t.clone(),
+                index: i,
+                state: if up { DesiredState::Up } else { DesiredState::Down },
+                bookings: by.iter().cloned().collect(),
+                booked_by: by.into_iter().collect(),
+                needed_by: Vec::new(),
+                until: if t.pin.is_some() { None } else { until },
+                all_deps: set.all_deps(i).to_vec(),
+                dependents: set.dependents(i).to_vec(),
+                depth: set.depth(i),
+                height: set.height(i),
+            }
+        })
+        .collect();
+
+    // Pull dependencies up with their dependents (transitively).
+    let ups: Vec<usize> = (0..targets.len()).filter(|&i| targets[i].state == DesiredState::Up).collect();
+    for i in ups {
+        let (name, bookings, until, pinned) = {
+            let t = &targets[i];
+            (t.target.key(), t.bookings.clone(), t.until, t.target.pin == Some(Pin::Up))
+        };
+        for &d in set.all_deps(i) {
+            let dep = &mut targets[d];
+            if dep.target.pin == Some(Pin::Down) {
+                problems.push(Problem::target(
+                    &dep.target.key(),
+                    format!("pinned down but needed by {name}, which is up"),
+                    "remove the pin, or remove the dependency from depends_on",
+                ));
+                continue;
+            }
+            dep.state = DesiredState::Up;
+            dep.needed_by.push(name.clone());
+            for b in &bookings {
+                if !dep.bookings.contains(b) {
+                    dep.bookings.push(b.clone());
+                }
+            }
+            if dep.target.pin.is_none() {
+                dep.until = if pinned { None } else { dep.until.max(until) };
+            }
+        }
+    }
+    for t in &mut targets {
+        t.bookings.sort();
+    }
+    problems.sort();
+    problems.dedup();
+    Desired { at, targets, problems, active: active.into_iter().collect() }
+}
+
+fn unknown_component(b: &Booking, selector: &Selector, config: &Config) -> Problem {
+    let c = selector.as_str();
+    let elsewhere: BTreeSet<&str> = config
+        .targets
+        .select(selector, None)
+        .into_iter()
+        .filter_map(|i| config.targets.get(i).environment.as_deref())
+        .collect();
+    let fix = match (&b.environment, elsewhere.is_empty()) {
+        (Some(env), false) => format!(
+            "it selects targets only in {} — check the row's environment (it says {env})",
+            elsewhere.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+        _ => "remove the option from the row, or declare a target whose name starts with it".to_string(),
+    };
+    Problem::booking(b.to_ref(), format!("unknown component {c}"), fix)
+}
+
+/// A date-only booking that is not over yet but contains no operating hours at all.
+fn no_operating_hours(b: &Booking, cal: &Calendar, at: Timestamp) -> Option<Problem> {
+    let Window::Days { first, last } = b.window else { return None };
+    if cal.is_unrestricted() || last < cal.local_date(at) {
+        return None;
+    }
+    let mut day = first;
+    for _ in 0..62 {
+        if day > last {
+            break;
+        }
+        if cal.operating_interval(day).is_some() {
+            return None;
+        }
+        day = day.tomorrow().ok()?;
+    }
+    if day <= last {
+        return None; // a long range: assume it has operating days
+    }
+    Some(Problem::booking(
+        b.to_ref(),
+        format!("{} has no operating hours (weekend, holiday or skipped date)", b.window.describe()),
+        "book a date-time range (e.g. 10:00–18:00) to use the environment outside operating hours",
+    ))
+}
+
+/// The next instant after `after` at which any live booking's activity changes (window
+/// start − lead, end + linger, operating-hours edges), within the calendar horizon. The
+/// daemon wakes then, so a booking opening at 09:00 is acted on at 09:00 − lead.
+pub fn next_change(bookings: &[Booking], config: &Config, after: Timestamp) -> Option<Timestamp> {
+    let (lead, linger) = (config.schedule.lead, config.schedule.linger);
+    bookings
+        .iter()
+        .filter(|b| is_live(b, config) && b.window.defect().is_none())
+        .flat_map(|b| {
+            let calendars: Vec<&Calendar> = match &b.environment {
+                Some(e) => vec![config.calendar(Some(e))],
+                None => std::iter::once(&config.default_calendar)
+                    .chain(config.environments.iter().map(|e| &e.calendar))
+                    .collect(),
+            };
+            calendars.into_iter().filter_map(move |c| c.next_edge(&b.window, lead, linger, after))
+        })
+        .min()
+}

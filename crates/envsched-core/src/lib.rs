@@ -1,0 +1,92 @@
+//! envsched's core: everything that decides, nothing that talks to the world.
+//!
+//! envsched keeps shared dev/staging environments running only while someone has booked them
+//! in Notion. This crate holds the rules: how a booking's window reads in an environment's
+//! calendar, which targets a component selects, what must be up at an instant, and which
+//! actions close the gap to what AWS reports — in which order, under which safety limits.
+//!
+//! It must not do I/O: no network, no files, no system clock, no tokio. The edges
+//! (`envsched-notion`, `envsched-aws`, `envsched-sandbox`) implement [`BookingSource`],
+//! [`Fleet`] and [`Clock`]; the binary wires them to [`reconcile`].
+//!
+//! # Brief overview
+//!
+//! * [`Booking`] / [`Window`] — a Notion row and when it applies; [`Calendar`] reads windows
+//!   in an environment's zone and operating hours ([`holidays`] for public holidays).
+//! * [`Target`] / [`TargetSet`] / [`Selector`] — managed resources and component selection.
+//! * [`Config`] — the validated TOML configuration.
+//! * [`desired()`] → [`Desired`]; [`plan()`] → [`Plan`] of [`Action`]s in [`Phase`]s.
+//! * [`Observed`] — a fleet snapshot; [`DropGuard`] — the suspicious-drop guard.
+//! * [`reconcile()`] — one cycle over the three traits.
+//!
+//! # Layout
+//!
+//! | module | owns |
+//! |---|---|
+//! | `window` | windows, calendars, operating hours, DST-safe local → instant |
+//! | `holidays` | the dated Japanese holiday table |
+//! | `booking`, `problem` | rows and what is wrong with them |
+//! | `target` | targets, dependency graph, component selection |
+//! | `config` | the file model, defaults and validation |
+//! | `observed` | fleet snapshots |
+//! | `desired` | desired state at an instant, next window edge |
+//! | `plan` | the planner and its safety rules |
+//! | `guard` | the suspicious-drop guard |
+//! | `source`, `fleet`, `clock` | the traits the edges implement |
+//! | `reconcile` | the cycle |
+//!
+//! # Example
+//!
+//! ```
+//! use envsched_core::{Config, Observed, desired, plan, Policy, Booking, Window};
+//!
+//! let config = Config::from_toml(r#"
+//!     [[targets]]
+//!     name = "products/app1-web"
+//!     ecs = { cluster = "stg1", service = "app1-web" }
+//! "#, "inline").unwrap();
+//! let at: jiff::Timestamp = "2026-11-24T03:00:00Z".parse().unwrap();
+//! let booking = Booking {
+//!     id: "p1".into(), title: "App1 check".into(), status: "利用中".into(),
+//!     components: vec!["products/app1".into()], environment: None,
+//!     window: Window::Open, trashed: false, feedback: None, last_edited: None, url: None,
+//! };
+//! let observed: Observed = serde_json::from_str(r#"{"ecs_services": [{"cluster": "stg1",
+//!     "service": "app1-web", "desired_count": 0, "running_count": 0}]}"#).unwrap();
+//! let d = desired(&[booking], &config, at);
+//! let p = plan(&d, &observed, &Policy::new(&config, None));
+//! let (_, action) = p.actions().next().unwrap();
+//! assert_eq!(action.op.name(), "scale");
+//! assert_eq!(action.op.from_to(), ("0".to_string(), "1".to_string()));
+//! assert!(action.reason.contains("booked by 'App1 check' (p1)"));
+//! ```
+#![deny(missing_docs)]
+
+pub mod booking;
+pub mod clock;
+pub mod config;
+pub mod desired;
+pub mod fleet;
+pub mod guard;
+pub mod holidays;
+pub mod observed;
+pub mod plan;
+pub mod problem;
+pub mod reconcile;
+pub mod source;
+pub mod target;
+pub mod window;
+
+pub use booking::{Booking, BookingRef};
+pub use clock::{Clock, FixedClock};
+pub use config::{Config, ConfigError, ConfigFile};
+pub use desired::{Desired, DesiredState, TargetDesire, desired, next_change};
+pub use fleet::{Fleet, FleetError, Outcome};
+pub use guard::{DropGuard, Verdict};
+pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedService};
+pub use plan::{Action, Direction, Freeze, Op, Phase, Plan, Policy, TargetPlan, TargetStatus, plan};
+pub use problem::{Problem, Subject};
+pub use reconcile::{Applied, CycleError, CycleState, Mode, Report, reconcile};
+pub use source::{BookingSource, SourceError};
+pub use target::{Locator, Pin, Selector, Target, TargetKind, TargetSet};
+pub use window::{Calendar, Interval, Window};

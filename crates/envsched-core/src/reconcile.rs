@@ -1,0 +1,162 @@
+//! The reconcile cycle: fetch → observe → desired → plan → apply phase by phase → report.
+//!
+//! One function for `apply`, `run` and `demo`; only the source, fleet and clock differ.
+//! It needs no runtime: it awaits the traits' futures in order. Within a phase, actions run
+//! one after another for now (the AWS fleet paces its own calls); a failed action skips the
+//! rest of its target's chain and every action that names it in [`Action::after`], and
+//! nothing else.
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+
+use crate::booking::Booking;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::desired::{Desired, desired, next_change};
+use crate::fleet::{Fleet, FleetError, Outcome};
+use crate::guard::{DropGuard, Verdict};
+use crate::plan::{Action, Freeze, Plan, Policy, plan};
+use crate::source::{BookingSource, SourceError};
+
+/// Whether actions are carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Call the fleet.
+    Apply,
+    /// Decide and report, call nothing that changes anything.
+    DryRun,
+}
+
+/// What a cycle carries over to the next one.
+#[derive(Debug, Clone, Default)]
+pub struct CycleState {
+    /// The suspicious-drop guard's memory.
+    pub guard: DropGuard,
+    /// The last bookings fetched successfully (shown while the source is failing).
+    pub last_bookings: Vec<Booking>,
+}
+
+/// One action and what became of it.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// Phase number.
+    pub phase: usize,
+    /// The action.
+    pub action: Action,
+    /// Its outcome.
+    pub outcome: Outcome,
+}
+
+/// Everything a cycle did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// When the cycle planned for.
+    pub at: Timestamp,
+    /// The desired state.
+    pub desired: Desired,
+    /// The plan.
+    pub plan: Plan,
+    /// Each action's outcome, in execution order.
+    pub applied: Vec<Applied>,
+    /// Set when the bookings could not be read (the plan is then frozen).
+    pub source_error: Option<SourceError>,
+    /// The guard accepted a sudden drop to zero bookings this cycle.
+    pub accepted_drop: Option<usize>,
+    /// The next instant a booking window opens or closes.
+    pub next_change: Option<Timestamp>,
+}
+
+impl Report {
+    /// Actions that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &Applied> {
+        self.applied.iter().filter(|a| matches!(a.outcome, Outcome::Failed(_)))
+    }
+}
+
+/// A cycle that could not plan at all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CycleError {
+    /// The fleet could not be observed: nothing can be compared, nothing is done.
+    #[error("could not observe the fleet: {0}")]
+    Observe(#[source] FleetError),
+}
+
+/// Runs one reconcile cycle.
+pub async fn reconcile<S, F, C>(
+    config: &Config,
+    source: &S,
+    fleet: &F,
+    clock: &C,
+    state: &mut CycleState,
+    mode: Mode,
+) -> Result<Report, CycleError>
+where
+    S: BookingSource,
+    F: Fleet,
+    C: Clock + ?Sized,
+{
+    let fetched = source.fetch().await;
+    let observed = fleet.observe(&config.targets).await.map_err(CycleError::Observe)?;
+    let at = clock.now();
+    let (bookings, source_error) = match fetched {
+        Ok(b) => (b, None),
+        Err(e) => (state.last_bookings.clone(), Some(e)),
+    };
+    let mut accepted_drop = None;
+    let freeze = match &source_error {
+        Some(e) => Some(Freeze {
+            reason: format!("{e}; changing nothing until bookings can be read again (when in doubt, keep it running)"),
+        }),
+        None => match state.guard.assess(&bookings, config, at) {
+            Verdict::Normal => None,
+            Verdict::Frozen(f) => Some(f),
+            Verdict::Accepted { open } => {
+                accepted_drop = Some(open);
+                None
+            }
+        },
+    };
+    if source_error.is_none() {
+        state.last_bookings = bookings.clone();
+    }
+    let desired = desired(&bookings, config, at);
+    let plan = plan(&desired, &observed, &Policy::new(config, freeze));
+    let applied = apply(&plan, fleet, mode).await;
+    Ok(Report {
+        at,
+        next_change: next_change(&bookings, config, at),
+        desired,
+        plan,
+        applied,
+        source_error,
+        accepted_drop,
+    })
+}
+
+/// Carries out a plan's actions phase by phase.
+pub async fn apply<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode) -> Vec<Applied> {
+    let mut failed: HashSet<&str> = HashSet::new();
+    let mut out = Vec::new();
+    for (phase, action) in plan.actions() {
+        let blocked = if failed.contains(action.target.as_str()) {
+            Some("an earlier action on this target failed".to_string())
+        } else {
+            action
+                .after
+                .iter()
+                .find(|a| failed.contains(a.as_str()))
+                .map(|a| format!("{a} did not get ready this cycle"))
+        };
+        let outcome = match (blocked, mode) {
+            (Some(why), _) => Outcome::Skipped(why),
+            (None, Mode::DryRun) => Outcome::DryRun,
+            (None, Mode::Apply) => fleet.apply(action).await,
+        };
+        if !outcome.succeeded() {
+            failed.insert(action.target.as_str());
+        }
+        out.push(Applied { phase: phase.number, action: action.clone(), outcome });
+    }
+    out
+}
