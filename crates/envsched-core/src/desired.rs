@@ -141,6 +141,8 @@ pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired 
             problems.push(p);
         }
         let mut any_active = false;
+        // A booking's window is read once per calendar, not once per selected target.
+        let mut by_calendar: BTreeMap<Option<&str>, Option<crate::window::Interval>> = BTreeMap::new();
         for component in &b.components {
             let selector = match Selector::parse(component) {
                 Ok(s) => s,
@@ -156,8 +158,11 @@ pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired 
             }
             for i in selected {
                 let t = set.get(i);
-                let cal = config.calendar(t.environment.as_deref().or(b.environment.as_deref()));
-                if let Some(iv) = cal.active_interval(&b.window, lead, linger, at) {
+                let env = t.environment.as_deref().or(b.environment.as_deref());
+                let active = *by_calendar
+                    .entry(env)
+                    .or_insert_with(|| config.calendar(env).active_interval(&b.window, lead, linger, at));
+                if let Some(iv) = active {
                     any_active = true;
                     let entry = booked.entry(i).or_default();
                     entry.0.insert(r.clone());

@@ -1,0 +1,155 @@
+//! Configuration: the documented example loads, documents every key, and bad input names
+//! the key and the fix.
+
+use envsched_core::{Config, ConfigError, ConfigFile};
+use serde_json::Value;
+
+const EXAMPLE: &str = include_str!("../../../config/envsched.example.toml");
+const DEMO: &str = include_str!("../../../config/demo.toml");
+
+#[test]
+fn the_example_config_loads() {
+    let c = Config::from_toml(EXAMPLE, "config/envsched.example.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!c.targets.is_empty());
+    assert!(c.environments.iter().any(|e| e.calendar.hours.is_some()));
+    Config::from_toml(DEMO, "config/demo.toml").unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Collects every property name in the JSON schema of the config file.
+fn keys(schema: &Value, defs: &Value, out: &mut Vec<String>) {
+    match schema {
+        Value::Object(m) => {
+            if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                let name = r.rsplit('/').next().unwrap();
+                if !out.contains(&format!("#def:{name}")) {
+                    out.push(format!("#def:{name}"));
+                    keys(&defs[name], defs, out);
+                }
+            }
+            if let Some(Value::Object(props)) = m.get("properties") {
+                for (k, v) in props {
+                    out.push(k.clone());
+                    keys(v, defs, out);
+                }
+            }
+            for k in ["items", "anyOf", "oneOf", "allOf"] {
+                if let Some(v) = m.get(k) {
+                    keys(v, defs, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| keys(v, defs, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_config_key_is_documented_in_the_example() {
+    let schema = serde_json::to_value(schemars::schema_for!(ConfigFile)).unwrap();
+    let mut all = Vec::new();
+    keys(&schema, &schema["$defs"], &mut all);
+    let mut missing = Vec::new();
+    for k in all.iter().filter(|k| !k.starts_with("#def:")) {
+        let documented = EXAMPLE.lines().any(|l| {
+            let l = l.trim_start().trim_start_matches('#').trim_start();
+            l.starts_with(&format!("{k} ="))
+                || l.starts_with(&format!("[{k}]"))
+                || l.starts_with(&format!("[[{k}]]"))
+                || l.contains(&format!(".{k}]"))
+                || l.contains(&format!("{k} = "))
+        });
+        if !documented {
+            missing.push(k.clone());
+        }
+    }
+    assert!(missing.is_empty(), "keys missing from config/envsched.example.toml: {missing:?}");
+    assert!(all.len() > 40, "the schema walk found too few keys: {all:?}");
+}
+
+fn invalid(toml: &str) -> String {
+    match Config::from_toml(toml, "bad.toml") {
+        Ok(_) => panic!("accepted:\n{toml}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_missing_required_key_names_the_file_line_and_key() {
+    let msg = invalid("[[targets]]\necs = { cluster = \"a\", service = \"b\" }\n");
+    assert!(msg.starts_with("bad.toml: "), "{msg}");
+    assert!(msg.contains("missing field `name`"), "{msg}");
+    assert!(msg.contains("line 1"), "{msg}");
+}
+
+#[test]
+fn an_unknown_key_is_rejected_not_ignored() {
+    let msg = invalid("[schedule]\npoll = \"30s\"\n");
+    assert!(msg.contains("unknown field `poll`"), "{msg}");
+    assert!(msg.contains("poll_interval"), "lists the expected keys: {msg}");
+}
+
+#[test]
+fn a_cycle_in_depends_on_is_rejected_with_the_cycle_named() {
+    let msg = invalid(
+        "[[targets]]\nname = \"a\"\necs = { cluster = \"c\", service = \"a\" }\ndepends_on = [\"b\"]\n\
+         [[targets]]\nname = \"b\"\necs = { cluster = \"c\", service = \"b\" }\ndepends_on = [\"a\"]\n",
+    );
+    assert!(msg.contains("targets[0].depends_on: depends_on forms a cycle: a → b → a"), "{msg}");
+    assert!(msg.contains("fix: remove one of the depends_on links"), "{msg}");
+}
+
+#[test]
+fn an_unknown_environment_is_rejected_with_the_known_ones() {
+    let msg = invalid(
+        "[[environments]]\nname = \"stg1\"\n[[targets]]\nname = \"a\"\nenvironment = \"stg9\"\necs = { cluster = \"c\", service = \"a\" }\n",
+    );
+    assert!(msg.contains("targets[0].environment"), "{msg}");
+    assert!(msg.contains("declare it with [[environments]] name = \"stg9\", or use one of [\"stg1\"]"), "{msg}");
+}
+
+#[test]
+fn bad_values_each_name_their_key_and_all_are_reported_at_once() {
+    let msg = invalid(
+        "time_zone = \"Tokyo\"\n[notion]\ntoken_env = \"secret_abc123\"\napi_version = \"2023-01-01\"\n\
+         [schedule]\nlead = \"ten minutes\"\n\
+         [[environments]]\nname = \"stg1\"\nhours = { days = [\"mon\", \"funday\"], from = \"20:00\", to = \"08:00\" }\nholidays = \"us\"\nskip_dates = [\"29/12\"]\n\
+         [safety]\nmax_stops_per_cycle = 0\n",
+    );
+    for key in [
+        "time_zone:",
+        "notion.token_env: this looks like a Notion token",
+        "notion.api_version:",
+        "schedule.lead:",
+        "environments[0].hours.days[1]:",
+        "environments[0].hours.to:",
+        "environments[0].holidays:",
+        "environments[0].skip_dates[0]:",
+        "safety.max_stops_per_cycle:",
+    ] {
+        assert!(msg.contains(key), "missing {key:?} in:\n{msg}");
+    }
+    assert!(!msg.contains("secret_abc123"), "never echo a token: {msg}");
+}
+
+#[test]
+fn targets_need_exactly_one_locator_and_counts_only_on_services() {
+    let msg = invalid("[[targets]]\nname = \"a\"\n");
+    assert!(msg.contains("needs exactly one of ecs and aurora"), "{msg}");
+    let msg = invalid("[[targets]]\nname = \"db\"\naurora = { cluster_id = \"x\" }\ncount = 2\n");
+    assert!(msg.contains("targets[0].count"), "{msg}");
+}
+
+#[test]
+fn durations_read_like_people_write_them() {
+    let c =
+        Config::from_toml("[schedule]\npoll_interval = \"1m 30s\"\nlead = \"1h\"\nlinger = \"PT5M\"\n", "t").unwrap();
+    assert_eq!(c.schedule.poll_interval.as_secs(), 90);
+    assert_eq!(c.schedule.lead.as_secs(), 3600);
+    assert_eq!(c.schedule.linger.as_secs(), 300);
+}
+
+#[test]
+fn errors_are_typed_for_callers() {
+    assert!(matches!(Config::from_toml("x = ", "t"), Err(ConfigError::Syntax { .. })));
+    assert!(matches!(Config::from_toml("time_zone = \"Nowhere/Land\"", "t"), Err(ConfigError::Invalid { .. })));
+}
