@@ -485,10 +485,7 @@ impl Config {
 
     /// Parses and validates a TOML document. `origin` names it in errors (a file path).
     pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Syntax {
-            origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
+        let file = parse_file(text).map_err(|message| ConfigError::Syntax { origin: origin.to_string(), message })?;
         Config::from_file(file, origin)
     }
 
@@ -539,6 +536,12 @@ pub struct ConfigIssue {
     pub message: String,
     /// How to fix it.
     pub fix: String,
+}
+
+/// Deserializes a TOML document into the file model without validating it (for callers that
+/// add to it before [`Config::from_file`]). The message carries line, column and key.
+pub fn parse_file(text: &str) -> Result<ConfigFile, String> {
+    toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
 }
 
 /// Parses a duration written like `30s`, `10m`, `1h 30m` or ISO 8601 `PT10M`.
@@ -788,11 +791,11 @@ impl Validator {
         }
         let from = self.clock_time(&format!("{key}.from"), &h.from, false)?;
         let to = self.clock_time(&format!("{key}.to"), &h.to, true)?;
-        if let Some(to) = to {
-            if from.is_none_or(|f| to <= f) {
-                self.issue(format!("{key}.to"), format!("{:?} is not after from = {:?}", h.to, h.from), "operating hours run within one day: use to > from (\"24:00\" for midnight); book nights with a date-time range");
-                return None;
-            }
+        if let Some(to) = to
+            && from.is_none_or(|f| to <= f)
+        {
+            self.issue(format!("{key}.to"), format!("{:?} is not after from = {:?}", h.to, h.from), "operating hours run within one day: use to > from (\"24:00\" for midnight); book nights with a date-time range");
+            return None;
         }
         match from {
             Some(from) => Some(OperatingHours { days, from, to }),
@@ -839,16 +842,16 @@ impl Validator {
                 );
                 ok = false;
             }
-            if let Some(env) = &t.environment {
-                if !envs.contains(env.as_str()) {
-                    let known: Vec<&str> = f.environments.iter().map(|e| e.name.as_str()).collect();
-                    self.issue(
-                        format!("{key}.environment"),
-                        format!("{:?} ({}) names environment {env:?}, which is not declared", t.name, key),
-                        format!("declare it with [[environments]] name = {env:?}, or use one of {known:?}"),
-                    );
-                    ok = false;
-                }
+            if let Some(env) = &t.environment
+                && !envs.contains(env.as_str())
+            {
+                let known: Vec<&str> = f.environments.iter().map(|e| e.name.as_str()).collect();
+                self.issue(
+                    format!("{key}.environment"),
+                    format!("{:?} ({}) names environment {env:?}, which is not declared", t.name, key),
+                    format!("declare it with [[environments]] name = {env:?}, or use one of {known:?}"),
+                );
+                ok = false;
             }
             let locator = match (&t.ecs, &t.aurora) {
                 (Some(e), None) => Locator::Ecs { cluster: e.cluster.clone(), service: e.service.clone() },

@@ -98,7 +98,7 @@ impl Desired {
 
 /// Whether a booking's status makes it a live booking under `config`.
 pub fn is_live(booking: &Booking, config: &Config) -> bool {
-    !booking.trashed && config.notion.active_statuses.iter().any(|s| *s == booking.status)
+    !booking.trashed && config.notion.active_statuses.contains(&booking.status)
 }
 
 /// Computes the desired state at `at`.
@@ -113,16 +113,16 @@ pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired 
 
     for b in bookings.iter().filter(|b| is_live(b, config)) {
         let r = b.to_ref();
-        if let Some(env) = &b.environment {
-            if config.environment(env).is_none() {
-                let known: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
-                problems.push(Problem::booking(
-                    r,
-                    format!("environment {env:?} is not configured"),
-                    format!("choose one of {known:?} in the row, or declare [[environments]] name = {env:?}"),
-                ));
-                continue;
-            }
+        if let Some(env) = &b.environment
+            && config.environment(env).is_none()
+        {
+            let known: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
+            problems.push(Problem::booking(
+                r,
+                format!("environment {env:?} is not configured"),
+                format!("choose one of {known:?} in the row, or declare [[environments]] name = {env:?}"),
+            ));
+            continue;
         }
         if let Some(defect) = b.window.defect() {
             problems.push(Problem::booking(r, defect, "fix the row's date range in Notion"));

@@ -22,7 +22,9 @@ pub enum Subject {
 /// Something wrong, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Problem {
-    /// The booking, target or environment concerned.
+    /// The booking, target or environment concerned (`"booking": {"id", "title"}`,
+    /// `"target": key` or `"environment": name` in JSON).
+    #[serde(flatten)]
     pub subject: Subject,
     /// What is wrong, in one sentence.
     pub message: String,

@@ -150,10 +150,10 @@ impl Calendar {
         if self.skip_dates.contains(&day) {
             return false;
         }
-        if let Some(h) = self.holidays {
-            if h.holiday(day).is_some() {
-                return false;
-            }
+        if let Some(h) = self.holidays
+            && h.holiday(day).is_some()
+        {
+            return false;
         }
         match &self.hours {
             Some(hours) => hours.days.contains(&WeekdayKey::from(day.weekday())),

@@ -127,7 +127,7 @@ fn a_parked_service_scaled_up_outside_envsched_is_parked_again_as_drift() {
 #[test]
 fn the_db_starts_first_and_its_dependents_wait_until_it_is_available() {
     let b = booking("web").components(["products/app1-web"]).build();
-    let stopped = plan_at(&config(), &[b.clone()], &fleet().build(), TUE_NOON);
+    let stopped = plan_at(&config(), std::slice::from_ref(&b), &fleet().build(), TUE_NOON);
     assert_eq!(ops(&stopped), ["stg1:db/stg-aurora start stopped→available"]);
     assert_eq!(
         status(&stopped, "stg1:products/app1-web"),
@@ -136,7 +136,8 @@ fn the_db_starts_first_and_its_dependents_wait_until_it_is_available() {
     let d = stopped.target("stg1:db/stg-aurora").unwrap();
     assert!(d.reason.starts_with("needed by stg1:products/app1-web (booked by 'web'"), "{}", d.reason);
 
-    let starting = plan_at(&config(), &[b.clone()], &fleet().cluster("stg1-aurora", "starting").build(), TUE_NOON);
+    let starting =
+        plan_at(&config(), std::slice::from_ref(&b), &fleet().cluster("stg1-aurora", "starting").build(), TUE_NOON);
     assert!(starting.is_empty(), "health-gated, not a fixed delay: {:?}", ops(&starting));
 
     let available = plan_at(&config(), &[b], &fleet().cluster("stg1-aurora", "available").build(), TUE_NOON);

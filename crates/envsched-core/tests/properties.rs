@@ -322,9 +322,8 @@ proptest! {
             if dependent && a.direction == Direction::Up && matches!(a.op, Op::Scale { from: 0, .. }) {
                 prop_assert!(db_available, "{a:?} while the DB is {}", observed.aurora_clusters[0].status);
             }
-            if dependent && a.direction == Direction::Down {
-                if let Some(db) = db_stop_phase { prop_assert!(phase.number < db); }
-            }
+            if dependent && a.direction == Direction::Down
+                && let Some(db) = db_stop_phase { prop_assert!(phase.number < db); }
         }
     }
 }

@@ -170,7 +170,7 @@ fn a_local_time_in_a_dst_gap_starts_at_the_end_of_the_gap() {
 fn next_edge_is_the_window_start_minus_lead() {
     let c = config();
     let b = booking("tue").components(["products/app1-web"]).days("2026-11-24", "2026-11-24").build();
-    let next = envsched_core::next_change(&[b.clone()], &c, at("2026-11-23T12:00:00+09:00[Asia/Tokyo]"));
+    let next = envsched_core::next_change(std::slice::from_ref(&b), &c, at("2026-11-23T12:00:00+09:00[Asia/Tokyo]"));
     assert_eq!(next, Some(at("2026-11-24T07:50:00+09:00[Asia/Tokyo]")));
     let next = envsched_core::next_change(&[b], &c, at("2026-11-24T12:00:00+09:00[Asia/Tokyo]"));
     assert_eq!(next, Some(at("2026-11-24T20:00:00+09:00[Asia/Tokyo]")));

@@ -16,6 +16,10 @@
 //!   would stop environments people booked.
 //! * Unknown fields are ignored; key order carries no meaning.
 
+// Parse errors are rare and carry the row and property they name; boxing them would only
+// make every caller's match noisier.
+#![allow(clippy::result_large_err)]
+
 use std::str::FromStr;
 
 use envsched_core::config::NotionSection;
@@ -135,11 +139,11 @@ pub fn parse_query_response(body: &str, notion: &NotionSection) -> Result<QueryP
         let found = v.get("object").map(Value::to_string).unwrap_or_else(|| "nothing".into());
         return Err(ParseError::Shape { message: format!("\"object\" is {found}, expected \"list\"") });
     }
-    if let Some(rs) = v.get("request_status") {
-        if rs.get("type").and_then(Value::as_str) == Some("incomplete") {
-            let reason = rs.get("incomplete_reason").and_then(Value::as_str).unwrap_or("unknown").to_string();
-            return Err(ParseError::Incomplete { reason });
-        }
+    if let Some(rs) = v.get("request_status")
+        && rs.get("type").and_then(Value::as_str) == Some("incomplete")
+    {
+        let reason = rs.get("incomplete_reason").and_then(Value::as_str).unwrap_or("unknown").to_string();
+        return Err(ParseError::Incomplete { reason });
     }
     let results = v
         .get("results")

@@ -1,1 +1,33 @@
-fn main() {}
+//! The `envsched` binary: wires the crates together. It holds no business rules.
+//!
+//! # Layout
+//!
+//! | module | owns |
+//! |---|---|
+//! | `cli` | the command line (clap) |
+//! | `inputs` | reading config, bookings and observed files, with errors naming the file |
+//! | `commands` | `plan`, `apply`, `demo` |
+//! | `render` | text and JSON output of plans and of the demo |
+//!
+//! Exit codes: 0 ok; 1 error (bad input, failed action); 2 changes pending
+//! (`plan --detailed-exitcode`).
+
+mod cli;
+mod commands;
+mod inputs;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Keeps shared dev/staging environments on AWS running only while someone has booked them
+/// in Notion.
+#[derive(Debug, Parser)]
+#[command(name = "envsched", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what envsched would do now (or --at an instant): actions by phase, with reasons.
+    Plan(PlanArgs),
+    /// Plan once and carry the actions out (on the sandbox fleet until the AWS fleet lands).
+    Apply(ApplyArgs),
+    /// Run a simulated week of the seed's world (4 slices × 60 services) and report savings.
+    Demo(DemoArgs),
+}
+
+/// Inputs shared by `plan` and `apply`.
+#[derive(Debug, Args)]
+pub struct Inputs {
+    /// The configuration file (TOML; see config/envsched.example.toml).
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// A saved Notion query response (JSON), one file per page; repeat for several pages.
+    #[arg(long, value_name = "FILE")]
+    pub bookings: Vec<PathBuf>,
+    /// A fleet snapshot (JSON: {"ecs_services": [...], "aurora_clusters": [...]}).
+    #[arg(long, value_name = "FILE")]
+    pub observed: Option<PathBuf>,
+    /// Plan for this instant instead of now (RFC 3339, e.g. 2026-11-24T20:00:00+09:00).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+/// `envsched plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Exit 2 when the plan has actions (0 when there is nothing to do).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `envsched apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Log the actions without carrying them out.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the fleet's state after the actions to this file (same format as --observed).
+    #[arg(long, value_name = "FILE")]
+    pub save_observed: Option<PathBuf>,
+}
+
+/// `envsched demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Width of the timeline chart (default: the terminal's, else 120).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<usize>,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people.
+    Text,
+    /// Stable JSON for scripts (documented in the README).
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

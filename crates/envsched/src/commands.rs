@@ -1,0 +1,74 @@
+//! `plan`, `apply` and `demo`.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use envsched_core::{Clock, FixedClock, Mode, Outcome, Policy, desired, plan};
+use envsched_sandbox::{SandboxFleet, SimClock, Timing};
+
+use crate::cli::{ApplyArgs, Cli, Command, DemoArgs, Output, PlanArgs};
+use crate::{inputs, render};
+
+/// The demo's configuration, embedded so `envsched demo` needs no files.
+const DEMO_CONFIG: &str = include_str!("../../../config/demo.toml");
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Plan(a) => plan_cmd(a),
+        Command::Apply(a) => apply_cmd(a),
+        Command::Demo(a) => demo_cmd(a),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
+    let config = inputs::config(&a.inputs.config)?;
+    let bookings = inputs::bookings(&a.inputs.bookings, &config)?;
+    let observed = inputs::observed(a.inputs.observed.as_deref())?;
+    let at = inputs::at(a.inputs.at.as_deref())?;
+    let p = plan(&desired(&bookings, &config, at), &observed, &Policy::new(&config, None));
+    match a.inputs.output {
+        Output::Text => print!("{}", render::plan::text(&p, &config)),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(&p, None))?),
+    }
+    Ok(if a.detailed_exitcode && !p.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
+    let config = inputs::config(&a.inputs.config)?;
+    let bookings = inputs::bookings(&a.inputs.bookings, &config)?;
+    let observed = inputs::observed(a.inputs.observed.as_deref())?;
+    let at = inputs::at(a.inputs.at.as_deref())?;
+    // Until the AWS fleet lands, apply acts on the sandbox fleet loaded from --observed.
+    let clock = SimClock::new(at);
+    let fleet = SandboxFleet::new(&observed, clock.clone(), Timing::instant());
+    let p = plan(&desired(&bookings, &config, FixedClock(at).now()), &observed, &Policy::new(&config, None));
+    let mode = if a.dry_run { Mode::DryRun } else { Mode::Apply };
+    let applied = runtime()?.block_on(envsched_core::reconcile::apply(&p, &fleet, mode));
+    match a.inputs.output {
+        Output::Text => print!("{}", render::plan::applied_text(&p, &applied, &config)),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(&p, Some(&applied)))?),
+    }
+    if let Some(path) = &a.save_observed {
+        let after = serde_json::to_string_pretty(&fleet.snapshot())?;
+        std::fs::write(path, after + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let failed = applied.iter().any(|x| matches!(x.outcome, Outcome::Failed(_)));
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn demo_cmd(a: DemoArgs) -> Result<ExitCode> {
+    let world = envsched_sandbox::demo::world(DEMO_CONFIG)?;
+    let started = std::time::Instant::now();
+    let sim = runtime()?.block_on(envsched_sandbox::demo::run(&world))?;
+    let elapsed = started.elapsed();
+    match a.output {
+        Output::Text => print!("{}", render::demo::text(&sim, &world.config, render::width(a.width), elapsed)),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&render::demo::json(&sim))?),
+    }
+    Ok(if sim.report.booked_minutes_missed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,62 @@
+//! Reading the files the CLI is given. Every error names the file and what to do.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use envsched_core::{Booking, Config, Observed};
+use jiff::Timestamp;
+
+/// Reads and validates the config file.
+pub fn config(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    Ok(Config::from_toml(&text, &path.display().to_string())?)
+}
+
+/// Reads saved Notion query responses, one page per file, in order.
+pub fn bookings(paths: &[std::path::PathBuf], config: &Config) -> Result<Vec<Booking>> {
+    if paths.is_empty() {
+        bail!(
+            "no bookings: pass --bookings FILE (a saved Notion query response, one file per page); \
+             reading Notion directly arrives with the Notion client"
+        );
+    }
+    let mut out = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read bookings file {}", p.display()))?;
+        let page = envsched_notion::parse_query_response(&text, &config.notion)
+            .map_err(|e| anyhow!("{}: {e}", p.display()))?;
+        if page.has_more && i + 1 == paths.len() {
+            bail!(
+                "{}: the response says has_more = true but no further page was given; \
+                 pass every page (in order) so no booking is missed",
+                p.display()
+            );
+        }
+        out.extend(page.bookings);
+    }
+    Ok(out)
+}
+
+/// Reads a fleet snapshot.
+pub fn observed(path: Option<&Path>) -> Result<Observed> {
+    let Some(path) = path else { bail!("{}", envsched_aws::NOT_IMPLEMENTED) };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read observed file {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}: {e} — expected {{\"ecs_services\": [{{\"cluster\", \"service\", \"desired_count\", \"running_count\", \"tags\", \"autoscaling\"}}], \"aurora_clusters\": [{{\"id\", \"status\", \"tags\"}}]}}",
+            path.display()
+        )
+    })
+}
+
+/// Parses `--at`, or returns now.
+pub fn at(s: Option<&str>) -> Result<Timestamp> {
+    match s {
+        None => Ok(Timestamp::now()),
+        Some(s) => s
+            .parse::<Timestamp>()
+            .or_else(|_| s.parse::<jiff::Zoned>().map(|z| z.timestamp()))
+            .map_err(|e| anyhow!("--at {s:?} is not an RFC 3339 instant ({e}); write e.g. 2026-11-24T20:00:00+09:00")),
+    }
+}
