@@ -87,6 +87,6 @@ pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedSe
 pub use plan::{Action, Direction, Freeze, Op, Phase, Plan, Policy, TargetPlan, TargetStatus, plan};
 pub use problem::{Problem, Subject};
 pub use reconcile::{Applied, CycleError, CycleState, Mode, Report, reconcile};
-pub use source::{BookingSource, SourceError};
+pub use source::{BookingSource, FixedSource, SourceError};
 pub use target::{Locator, Pin, Selector, Target, TargetKind, TargetSet};
 pub use window::{Calendar, Interval, Window};

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::desired::{Desired, desired, next_change};
 use crate::fleet::{Fleet, FleetError, Outcome};
 use crate::guard::{DropGuard, Verdict};
+use crate::observed::Observed;
 use crate::plan::{Action, Freeze, Plan, Policy, plan};
 use crate::source::{BookingSource, SourceError};
 
@@ -53,6 +54,8 @@ pub struct Applied {
 pub struct Report {
     /// When the cycle planned for.
     pub at: Timestamp,
+    /// The fleet as observed at the start of the cycle.
+    pub observed: Observed,
     /// The desired state.
     pub desired: Desired,
     /// The plan.
@@ -129,6 +132,7 @@ where
         desired,
         plan,
         applied,
+        observed,
         source_error,
         accepted_drop,
     })

@@ -59,3 +59,13 @@ impl SourceError {
         }
     }
 }
+
+/// Bookings known up front (read from files): every fetch returns them.
+#[derive(Debug, Clone, Default)]
+pub struct FixedSource(pub Vec<Booking>);
+
+impl BookingSource for FixedSource {
+    async fn fetch(&self) -> Result<Vec<Booking>, SourceError> {
+        Ok(self.0.clone())
+    }
+}

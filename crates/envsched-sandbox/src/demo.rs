@@ -497,12 +497,12 @@ pub async fn run(world: &World) -> Result<Simulation, CycleError> {
             });
         }
 
-        // Sample the world at this minute.
-        let snapshot = world.fleet.snapshot();
+        // Sample the world at this minute, as the cycle observed it.
+        let snapshot = &r.observed;
         let rows = world.source.rows();
         let live: Vec<Booking> = rows.iter().filter(|b| envsched_core::desired::is_live(b, config)).cloned().collect();
         let booked = desired(&live, &booked_config, now);
-        let idx = envsched_core::observed::ObservedIndex::new(&snapshot);
+        let idx = envsched_core::observed::ObservedIndex::new(snapshot);
         for (i, t) in config.targets.all().iter().enumerate() {
             let track = &mut targets[i];
             match idx.find(&t.locator) {

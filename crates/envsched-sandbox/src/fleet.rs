@@ -70,6 +70,8 @@ struct State {
     clusters: BTreeMap<String, Cluster>,
     auto_starts: Vec<(Timestamp, String)>,
     calls: usize,
+    /// Resources whose API calls fail (AccessDenied, throttling…), with the error text.
+    failing: BTreeMap<Locator, String>,
 }
 
 /// An in-memory fleet. See the crate docs for what it models.
@@ -118,6 +120,16 @@ impl SandboxFleet {
         }
     }
 
+    /// Makes every action on `locator` fail with `message` (`None` heals it), the way an
+    /// AccessDenied or a throttled API would.
+    pub fn set_failure(&self, locator: Locator, message: Option<&str>) {
+        let mut st = self.lock();
+        match message {
+            Some(m) => st.failing.insert(locator, m.to_string()),
+            None => st.failing.remove(&locator),
+        };
+    }
+
     /// Clusters that started themselves, and when.
     pub fn auto_starts(&self) -> Vec<(Timestamp, String)> {
         self.lock().auto_starts.clone()
@@ -145,6 +157,14 @@ impl SandboxFleet {
         let mut st = self.lock();
         st.calls += 1;
         settle(&mut st, now, timing);
+        if let Some(message) = st.failing.get(&action.locator) {
+            return Outcome::Failed(FleetError::Api {
+                target: action.target.clone(),
+                operation: action.op.name().into(),
+                message: message.clone(),
+                retryable: true,
+            });
+        }
         let not_found = || Outcome::Failed(FleetError::NotFound { target: action.target.clone() });
         match (&action.locator, &action.op) {
             (Locator::Aurora { cluster_id }, op) => {

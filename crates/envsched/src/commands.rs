@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envsched_core::{Clock, FixedClock, Mode, Outcome, Policy, desired, plan};
+use envsched_core::{CycleState, FixedSource, Mode, Outcome, Policy, desired, plan, reconcile};
 use envsched_sandbox::{SandboxFleet, SimClock, Timing};
 
 use crate::cli::{ApplyArgs, Cli, Command, DemoArgs, Output, PlanArgs};
@@ -43,15 +43,17 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     let bookings = inputs::bookings(&a.inputs.bookings, &config)?;
     let observed = inputs::observed(a.inputs.observed.as_deref())?;
     let at = inputs::at(a.inputs.at.as_deref())?;
-    // Until the AWS fleet lands, apply acts on the sandbox fleet loaded from --observed.
+    // Until the AWS fleet lands, apply acts on the sandbox fleet loaded from --observed
+    // (changes take effect at once), through the same reconcile cycle `run` and `demo` use.
     let clock = SimClock::new(at);
     let fleet = SandboxFleet::new(&observed, clock.clone(), Timing::instant());
-    let p = plan(&desired(&bookings, &config, FixedClock(at).now()), &observed, &Policy::new(&config, None));
     let mode = if a.dry_run { Mode::DryRun } else { Mode::Apply };
-    let applied = runtime()?.block_on(envsched_core::reconcile::apply(&p, &fleet, mode));
+    let mut state = CycleState::default();
+    let report = runtime()?.block_on(reconcile(&config, &FixedSource(bookings), &fleet, &clock, &mut state, mode))?;
+    let (p, applied) = (&report.plan, &report.applied);
     match a.inputs.output {
-        Output::Text => print!("{}", render::plan::applied_text(&p, &applied, &config)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(&p, Some(&applied)))?),
+        Output::Text => print!("{}", render::plan::applied_text(p, applied, &config)),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(p, Some(applied)))?),
     }
     if let Some(path) = &a.save_observed {
         let after = serde_json::to_string_pretty(&fleet.snapshot())?;

@@ -20,7 +20,7 @@ pub fn text(sim: &Simulation, config: &Config, width: usize, elapsed: Duration) 
     let clusters = sim.targets.len() - services;
     let _ = writeln!(
         s,
-        "envsched demo — {} environments, {services} ECS services, {clusters} Aurora clusters, {} bookings; one reconcile cycle per simulated minute ({} cycles)\n",
+        "envsched demo — {} environments, {services} ECS services, {clusters} Aurora clusters, {} bookings\nOne reconcile cycle per simulated minute ({} cycles), the same cycle `envsched apply` runs.\n",
         sim.environments.len(),
         sim.bookings.len(),
         sim.report.cycles

@@ -1,0 +1,341 @@
+//! The real binary on files: the documented JSON, the text view, exit codes, and bad input
+//! that exits 1 naming the file/row/key and changes nothing.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const CONFIG: &str = r#"
+time_zone = "Asia/Tokyo"
+[notion]
+environment_property = "環境"
+feedback_property = "envsched"
+[schedule]
+lead = "10m"
+[[environments]]
+name = "stg1"
+hours = { days = ["mon", "tue", "wed", "thu", "fri"], from = "08:00", to = "20:00" }
+holidays = "jp"
+[[environments]]
+name = "stg2"
+[[targets]]
+name = "db/stg-aurora"
+environment = "stg1"
+aurora = { cluster_id = "stg1-aurora" }
+[[targets]]
+name = "products/servicesite"
+environment = "stg1"
+ecs = { cluster = "stg1", service = "servicesite" }
+depends_on = ["db/stg-aurora"]
+[[targets]]
+name = "products/app1-web"
+environment = "stg2"
+ecs = { cluster = "stg2", service = "app1-web" }
+count = 2
+[[targets]]
+name = "services/creditcard"
+environment = "stg2"
+ecs = { cluster = "stg2", service = "creditcard" }
+"#;
+
+const OBSERVED: &str = r#"{
+  "ecs_services": [
+    {"cluster": "stg1", "service": "servicesite", "desired_count": 0, "running_count": 0, "tags": {"envsched:count": "3"}},
+    {"cluster": "stg2", "service": "app1-web", "desired_count": 0, "running_count": 0, "tags": {}, "autoscaling": null},
+    {"cluster": "stg2", "service": "creditcard", "desired_count": 2, "running_count": 2, "tags": {}, "autoscaling": {"min": 1, "max": 4}}
+  ],
+  "aurora_clusters": [{"id": "stg1-aurora", "status": "stopped", "tags": {}}]
+}"#;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion")
+}
+
+struct Files {
+    dir: tempfile::TempDir,
+}
+
+impl Files {
+    fn new() -> Self {
+        let f = Files { dir: tempfile::tempdir().unwrap() };
+        f.write("config.toml", CONFIG);
+        f.write("observed.json", OBSERVED);
+        f
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn envsched(args: &[&str], files: &Files) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_envsched")).args(args).current_dir(files.dir.path()).output().expect("binary runs")
+}
+
+fn pages() -> [String; 2] {
+    [
+        fixtures().join("query-page1.json").display().to_string(),
+        fixtures().join("query-page2.json").display().to_string(),
+    ]
+}
+
+fn plan_args<'a>(extra: &[&'a str], p: &'a [String; 2]) -> Vec<&'a str> {
+    let mut v = vec![
+        "plan",
+        "--config",
+        "config.toml",
+        "--bookings",
+        &p[0],
+        "--bookings",
+        &p[1],
+        "--observed",
+        "observed.json",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn plan_json_is_the_documented_interface() {
+    let f = Files::new();
+    let p = pages();
+    // Tuesday 2026-11-24 12:00 Tokyo: P01 (servicesite + db, stg1, date-only 11/24–26) is on.
+    let o = envsched(&plan_args(&["--at", "2026-11-24T12:00:00+09:00", "--output", "json"], &p), &f);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["at"], "2026-11-24T03:00:00Z");
+    assert!(v["frozen"].is_null());
+    for t in v["targets"].as_array().unwrap() {
+        for k in ["key", "name", "kind", "desired", "count", "observed", "bookings", "reason", "status"] {
+            assert!(t.get(k).is_some(), "target lacks {k}: {t}");
+        }
+    }
+    let actions = v["actions"].as_array().unwrap();
+    let first = &actions[0];
+    assert_eq!(
+        (first["phase"].as_u64(), first["target"].as_str(), first["op"].as_str()),
+        (Some(1), Some("stg1:db/stg-aurora"), Some("start"))
+    );
+    assert_eq!((first["from"].as_str(), first["to"].as_str()), (Some("stopped"), Some("available")));
+    assert!(first["reason"].as_str().unwrap().contains("ServiceSite 検証（11/24〜26）"));
+    // The service waits for its DB; creditcard (booked by nobody now) parks its autoscaling.
+    let site = v["targets"].as_array().unwrap().iter().find(|t| t["key"] == "stg1:products/servicesite").unwrap();
+    assert_eq!(site["status"], "waiting");
+    assert_eq!(site["count"], 3, "remembered count");
+    let ops: Vec<&str> = actions
+        .iter()
+        .filter(|a| a["target"] == "stg2:services/creditcard")
+        .map(|a| a["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["tag", "park-autoscaling", "scale"]);
+    let problems = v["problems"].as_array().unwrap();
+    assert!(problems.iter().all(|p| p.get("message").is_some() && p.get("fix").is_some()));
+    assert_eq!(v["summary"]["start"], 1);
+}
+
+#[test]
+fn plan_text_reads_by_phase_with_reasons_then_problems_then_counts() {
+    let f = Files::new();
+    let p = pages();
+    let o = envsched(&plan_args(&["--at", "2026-11-30T20:00:00+09:00"], &p), &f);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    // P02, the night load test in stg2 (19:00–07:00), is on at 20:00.
+    assert!(out.contains("envsched plan for Mon 30 20:00 (Asia/Tokyo)"), "{out}");
+    assert!(out.contains("Phase 1 — up"), "{out}");
+    assert!(out.contains("stg2:products/app1-web"), "{out}");
+    assert!(
+        out.contains(
+            "booked by 'アプリ1 夜間負荷試験' (2b4e6a17-3c5d-8102-b7d4-f2a6c8e0b902); count 2 declared in config"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("Problems:\n  ! booking '旧管理画面の調査'") || out.contains("Problems:"), "{out}");
+    assert!(out.trim_end().ends_with("unchanged."), "{out}");
+    let up = out.find("Phase 1").unwrap();
+    let problems = out.find("Problems:").unwrap_or(out.len());
+    assert!(up < problems);
+}
+
+#[test]
+fn detailed_exitcode_is_2_when_changes_are_pending_and_0_when_not() {
+    let f = Files::new();
+    let p = pages();
+    let o = envsched(&plan_args(&["--at", "2026-11-24T12:00:00+09:00", "--detailed-exitcode"], &p), &f);
+    assert_eq!(o.status.code(), Some(2));
+    // Everything already as wanted: a quiet Sunday with everything down.
+    let quiet = OBSERVED
+        .replace("\"desired_count\": 2, \"running_count\": 2", "\"desired_count\": 0, \"running_count\": 0")
+        .replace("{\"min\": 1, \"max\": 4}", "null");
+    f.write("observed.json", &quiet);
+    let o = envsched(&plan_args(&["--at", "2026-11-29T12:00:00+09:00", "--detailed-exitcode"], &p), &f);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn apply_carries_out_the_plan_reports_outcomes_and_saves_the_new_state() {
+    let f = Files::new();
+    let p = pages();
+    let mut args = plan_args(&["--at", "2026-11-24T12:00:00+09:00", "--save-observed", "after.json"], &p);
+    args[0] = "apply";
+    let o = envsched(&args, &f);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("done (starting)"), "{}", stdout(&o));
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(f.path("after.json")).unwrap()).unwrap();
+    assert_eq!(after["aurora_clusters"][0]["status"], "available", "the instant sandbox fleet");
+    let cc = after["ecs_services"].as_array().unwrap().iter().find(|s| s["service"] == "creditcard").unwrap();
+    assert_eq!(cc["desired_count"], 0);
+    assert_eq!(cc["tags"]["envsched:count"], "2");
+    assert_eq!(cc["tags"]["envsched:autoscaling"], "1/4");
+    // The next apply, from the saved state, brings the service up behind its DB.
+    let mut args = plan_args(&["--at", "2026-11-24T12:01:00+09:00", "--output", "json"], &p);
+    args[0] = "apply";
+    args[8] = "after.json";
+    let o = envsched(&args, &f);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let site: Vec<(&str, &str)> = v["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["op"].as_str().unwrap(), a["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(site, [("scale", "done"), ("tag", "done")]);
+}
+
+#[test]
+fn apply_dry_run_changes_nothing() {
+    let f = Files::new();
+    let p = pages();
+    let mut args = plan_args(&["--at", "2026-11-24T12:00:00+09:00", "--dry-run", "--save-observed", "after.json"], &p);
+    args[0] = "apply";
+    let o = envsched(&args, &f);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("dry run: not carried out"));
+    let before: Value = serde_json::from_str(OBSERVED).unwrap();
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(f.path("after.json")).unwrap()).unwrap();
+    assert_eq!(before["aurora_clusters"][0]["status"], after["aurora_clusters"][0]["status"]);
+}
+
+fn fails_naming(o: &Output, needles: &[&str]) {
+    assert_eq!(o.status.code(), Some(1), "stdout: {}", stdout(o));
+    let err = stderr(o);
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in: {err}");
+    }
+    assert!(stdout(o).is_empty(), "no plan printed on bad input: {}", stdout(o));
+}
+
+#[test]
+fn bad_input_exits_1_naming_the_file_row_or_key_and_acts_on_nothing() {
+    let f = Files::new();
+    let p = pages();
+    let apply_pages = |f: &Files, bookings: &[&str]| {
+        let mut args = vec![
+            "apply",
+            "--config",
+            "config.toml",
+            "--observed",
+            "observed.json",
+            "--at",
+            "2026-11-24T12:00:00+09:00",
+            "--save-observed",
+            "after.json",
+        ];
+        for b in bookings {
+            args.extend(["--bookings", b]);
+        }
+        envsched(&args, f)
+    };
+    let apply = |f: &Files, first: &str| apply_pages(f, &[first, &p[1]]);
+    // Malformed JSON.
+    f.write("broken.json", "{\"object\": \"list\", \"results\": [");
+    fails_naming(&apply(&f, "broken.json"), &["broken.json", "not JSON"]);
+    assert!(!f.path("after.json").exists(), "nothing applied");
+    // A property of the wrong type.
+    f.write("config.toml", &CONFIG.replace("feedback_property = \"envsched\"", "components_property = \"envsched\""));
+    fails_naming(
+        &apply(&f, &p[0]),
+        &[
+            "query-page1.json",
+            "row 'ServiceSite 検証（11/24〜26）'",
+            "\"envsched\" is rich_text, expected multi_select",
+            "notion.components_property",
+        ],
+    );
+    // A missing config key.
+    f.write("config.toml", &CONFIG.replace("name = \"services/creditcard\"\n", ""));
+    fails_naming(&apply(&f, &p[0]), &["config.toml", "missing field `name`"]);
+    // A cycle in depends_on.
+    f.write(
+        "config.toml",
+        &CONFIG.replace(
+            "aurora = { cluster_id = \"stg1-aurora\" }",
+            "aurora = { cluster_id = \"stg1-aurora\" }\ndepends_on = [\"products/servicesite\"]",
+        ),
+    );
+    fails_naming(
+        &apply(&f, &p[0]),
+        &["targets[0].depends_on", "stg1:db/stg-aurora → stg1:products/servicesite → stg1:db/stg-aurora"],
+    );
+    // An unknown environment.
+    f.write(
+        "config.toml",
+        &CONFIG.replace(
+            "environment = \"stg2\"\necs = { cluster = \"stg2\", service = \"creditcard\" }",
+            "environment = \"stg9\"\necs = { cluster = \"stg2\", service = \"creditcard\" }",
+        ),
+    );
+    fails_naming(&apply(&f, &p[0]), &["targets[3].environment", "stg9", "[[environments]]"]);
+    // A broken fleet snapshot.
+    f.write("config.toml", CONFIG);
+    f.write("observed.json", "{\"ecs_services\": [{\"cluster\": \"stg1\"}]}");
+    fails_naming(&apply(&f, &p[0]), &["observed.json", "missing field `service`"]);
+    // A truncated page set: the last given page says more follow.
+    f.write("observed.json", OBSERVED);
+    fails_naming(&apply_pages(&f, &[&p[0]]), &["query-page1.json", "has_more = true", "pass every page"]);
+    assert!(!f.path("after.json").exists(), "nothing applied in any case");
+}
+
+#[test]
+fn plan_without_an_observed_file_says_what_is_missing() {
+    let f = Files::new();
+    let p = pages();
+    let o = envsched(&["plan", "--config", "config.toml", "--bookings", &p[0], "--bookings", &p[1]], &f);
+    fails_naming(&o, &["AWS fleet is not implemented yet", "--observed"]);
+}
+
+#[test]
+fn the_demo_reports_no_missed_minutes_and_a_fraction_of_always_on() {
+    let f = Files::new();
+    let o = envsched(&["demo", "--output", "json"], &f);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["report"]["booked_minutes_missed"], 0);
+    assert!(v["report"]["service_hours"]["percent"].as_f64().unwrap() <= 20.0);
+    let text = envsched(&["demo", "--width", "100"], &f);
+    let out = stdout(&text);
+    assert!(out.contains("Booked minutes missed: 0"), "{out}");
+    assert!(out.contains("[C] 週末リリース検証"), "{out}");
+    let chart: Vec<&str> = out.lines().filter(|l| l.contains('┊')).collect();
+    assert!(chart.len() > 20);
+    assert!(chart.iter().all(|l| unicode_width(l) <= 100), "chart fits the width");
+}
+
+fn unicode_width(s: &str) -> usize {
+    // CJK characters take two columns; everything the chart draws takes one.
+    s.chars()
+        .map(|c| if ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c) { 2 } else { 1 })
+        .sum()
+}
