@@ -81,7 +81,7 @@ fn a_dependent_that_fails_to_stop_holds_back_its_db_and_nothing_else() {
             .iter()
             .filter(|a| a.action.target.ends_with(t) && a.action.op.name() == op)
             .map(|a| a.outcome.label())
-            .last()
+            .next_back()
     };
     assert_eq!(outcome("app1-web", "tag"), Some("failed"));
     assert_eq!(outcome("app1-web", "scale"), Some("skipped"), "the rest of its chain is skipped");
