@@ -789,8 +789,8 @@ impl Validator {
                 "list the operating weekdays, or remove hours for whole days",
             );
         }
-        let from = self.clock_time(&format!("{key}.from"), &h.from, false)?;
-        let to = self.clock_time(&format!("{key}.to"), &h.to, true)?;
+        let from = self.clock_time(&format!("{key}.from"), &h.from)?;
+        let to = self.clock_time(&format!("{key}.to"), &h.to)?;
         if let Some(to) = to
             && from.is_none_or(|f| to <= f)
         {
@@ -806,12 +806,10 @@ impl Validator {
         }
     }
 
-    /// `HH:MM`; `24:00` is `Ok(None)` when allowed.
-    fn clock_time(&mut self, key: &str, s: &str, allow_24: bool) -> Option<Option<Time>> {
+    /// `HH:MM`, with `24:00` (midnight at the end of the day) as `Some(None)`; the caller
+    /// rejects `24:00` where it makes no sense (as `from`).
+    fn clock_time(&mut self, key: &str, s: &str) -> Option<Option<Time>> {
         if s == "24:00" {
-            if allow_24 {
-                return Some(None);
-            }
             return Some(None);
         }
         let parsed = s.split_once(':').and_then(|(h, m)| {

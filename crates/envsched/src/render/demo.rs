@@ -8,7 +8,7 @@ use envsched_sandbox::demo::Simulation;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-use super::{fit, local};
+use super::fit;
 
 const LABEL: usize = 34;
 
@@ -39,7 +39,6 @@ pub fn text(sim: &Simulation, config: &Config, width: usize, elapsed: Duration) 
     s.push('\n');
     s.push_str(&chart(sim, config, width));
     s.push_str(&report(sim, elapsed));
-    let _ = local; // (used by plan rendering; kept in one place)
     s
 }
 
