@@ -15,13 +15,22 @@ pub fn text(p: &Plan, config: &Config) -> String {
     if p.is_empty() && p.frozen.is_none() {
         s.push_str("Nothing to do: every target is as its bookings want it.\n");
     }
+    let w = Widths::of(p);
     for phase in &p.phases {
         let _ = writeln!(s, "\nPhase {} — {}", phase.number, phase.title());
         for a in &phase.actions {
-            let (from, to) = a.op.from_to();
             let arrow = if a.direction == Direction::Up { "▲" } else { "▼" };
-            let change = if from.is_empty() { to } else { format!("{from} → {to}") };
-            let _ = writeln!(s, "  {arrow} {:<34} {:<19} {:<24} {}", a.target, a.op.name(), change, a.reason);
+            let _ = writeln!(
+                s,
+                "  {arrow} {:<tw$}  {:<ow$}  {:<cw$}  {}",
+                a.target,
+                a.op.name(),
+                change(&a.op),
+                a.reason,
+                tw = w.target,
+                ow = w.op,
+                cw = w.change
+            );
         }
     }
     s.push_str(&tail(p));
@@ -34,6 +43,7 @@ pub fn applied_text(p: &Plan, applied: &[Applied], config: &Config) -> String {
     if applied.is_empty() && p.frozen.is_none() {
         s.push_str("Nothing to do: every target is as its bookings want it.\n");
     }
+    let w = Widths::of(p);
     let mut phase = 0;
     for x in applied {
         if x.phase != phase {
@@ -42,8 +52,6 @@ pub fn applied_text(p: &Plan, applied: &[Applied], config: &Config) -> String {
                 let _ = writeln!(s, "\nPhase {} — {}", ph.number, ph.title());
             }
         }
-        let (from, to) = x.action.op.from_to();
-        let change = if from.is_empty() { to } else { format!("{from} → {to}") };
         let outcome = match &x.outcome {
             Outcome::Done(d) => format!("done ({d})"),
             Outcome::AlreadyDone(d) => format!("already done ({d})"),
@@ -53,15 +61,41 @@ pub fn applied_text(p: &Plan, applied: &[Applied], config: &Config) -> String {
         };
         let _ = writeln!(
             s,
-            "  {:<34} {:<19} {:<24} {outcome}\n      because {}",
+            "  {:<tw$}  {:<ow$}  {:<cw$}  {outcome}\n      because {}",
             x.action.target,
             x.action.op.name(),
-            change,
-            x.action.reason
+            change(&x.action.op),
+            x.action.reason,
+            tw = w.target,
+            ow = w.op,
+            cw = w.change
         );
     }
     s.push_str(&tail(p));
     s
+}
+
+/// Column widths that fit this plan's actions.
+struct Widths {
+    target: usize,
+    op: usize,
+    change: usize,
+}
+
+impl Widths {
+    fn of(p: &Plan) -> Self {
+        let max = |f: &dyn Fn(&envsched_core::Action) -> usize| p.actions().map(|(_, a)| f(a)).max().unwrap_or(0);
+        Widths {
+            target: max(&|a| a.target.chars().count()),
+            op: max(&|a| a.op.name().len()),
+            change: max(&|a| change(&a.op).chars().count()).min(40),
+        }
+    }
+}
+
+fn change(op: &envsched_core::Op) -> String {
+    let (from, to) = op.from_to();
+    if from.is_empty() { to } else { format!("{from} → {to}") }
 }
 
 fn header(p: &Plan, config: &Config) -> String {
@@ -89,7 +123,14 @@ fn tail(p: &Plan) -> String {
         }
     }
     let (start, stop, unchanged) = p.counts();
-    let _ = writeln!(s, "\n{start} to start, {stop} to stop, {unchanged} unchanged.");
+    let mut line = format!("{start} to start, {stop} to stop, {unchanged} unchanged");
+    for status in ["waiting", "deferred", "held", "protected", "missing"] {
+        let n = p.targets.iter().filter(|t| t.status.name() == status).count();
+        if n > 0 {
+            let _ = write!(line, " ({n} {status})");
+        }
+    }
+    let _ = writeln!(s, "\n{line}.");
     s
 }
 
