@@ -25,7 +25,7 @@ fn the_db_starts_at_window_minus_lead_and_its_apps_follow_once_it_is_available()
         ["08:57", "12:00"],
         "after 7 minutes of starting, then down at the end"
     );
-    assert_eq!(when(&reports, "stg1:db/aurora", "stop"), ["12:00"]);
+    assert_eq!(when(&reports, "stg1:db/aurora", "stop"), ["12:01"], "once the app reports no tasks");
     // Never a dependent scaled up while its DB was not available.
     for r in &reports {
         for a in &r.applied {
@@ -85,7 +85,8 @@ fn a_dependent_that_fails_to_stop_holds_back_its_db_and_nothing_else() {
     };
     assert_eq!(outcome("app1-web", "tag"), Some("failed"));
     assert_eq!(outcome("app1-web", "scale"), Some("skipped"), "the rest of its chain is skipped");
-    assert_eq!(outcome("db/aurora", "stop"), Some("skipped"), "the DB waits for its dependent");
+    assert_eq!(outcome("db/aurora", "stop"), None, "the DB waits for its dependent");
+    assert!(matches!(r.plan.target("stg1:db/aurora").unwrap().status, envsched_core::TargetStatus::Held(_)));
     assert_eq!(outcome("app1-api", "scale"), Some("done"));
     assert_eq!(outcome("creditcard", "scale"), Some("done"));
 }

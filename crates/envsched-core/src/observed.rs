@@ -173,6 +173,15 @@ impl Found<'_> {
         }
     }
 
+    /// Whether the resource is fully down: a service with no desired, running or pending
+    /// tasks; a cluster that is stopped.
+    pub fn is_drained(&self) -> bool {
+        match self {
+            Found::Service(s) => s.desired_count == 0 && s.running_count == 0 && s.pending_count == 0,
+            Found::Cluster(c) => c.status == AuroraStatus::Stopped,
+        }
+    }
+
     /// Whether the resource is up: a service with desiredCount > 0, a cluster that is
     /// available.
     pub fn is_up(&self) -> bool {

@@ -15,7 +15,9 @@
 //!   without a booking is parked again, and the action is marked as drift.
 //! * **Order.** Up: dependencies first (phase by dependency depth); a target whose
 //!   dependencies include an Aurora cluster that is not `available` waits. Down: dependents
-//!   first; a target is not stopped while a dependent is still running and not being stopped.
+//!   first; a dependency is stopped only once every dependent reports no desired, running or
+//!   pending tasks (a later cycle than the dependents' own stop), so apps never lose their DB
+//!   while they drain.
 //! * **Aurora** starts only from `stopped` and stops only from `available`; other states wait.
 //!   A cluster AWS reports as unstoppable is a problem, never an action.
 //! * **Safety.** Protected targets (name or AWS name matches `safety.protected`, or the
@@ -467,18 +469,20 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
     let mut kept = 0usize;
     let dependents_of = |p: usize| -> &[usize] { &desired.targets[p].dependents };
     for p in down {
+        // Health-gated like the way up: a dependency stops only once every dependent reports
+        // no tasks (or is stopped), not merely once its stop was requested.
         let blockers: Vec<String> = dependents_of(p)
             .iter()
             .copied()
-            .filter(|&q| !stopping.contains(&q))
             .filter(|&q| {
-                idx.find(&desired.targets[q].target.locator).is_some_and(|f| f.is_up())
+                stopping.contains(&q)
+                    || idx.find(&desired.targets[q].target.locator).is_some_and(|f| !f.is_drained())
                     || matches!(status[q], TargetStatus::Deferred(_) | TargetStatus::Held(_))
             })
             .map(|q| desired.targets[q].target.key())
             .collect();
         if !blockers.is_empty() {
-            status[p] = TargetStatus::Held(format!("{} still running", blockers.join(", ")));
+            status[p] = TargetStatus::Held(format!("waiting for {} to stop", blockers.join(", ")));
             continue;
         }
         if kept >= policy.safety.max_stops_per_cycle {

@@ -10,9 +10,11 @@
 //!   that. (Per-segment matching would *not* select `products/app1-web`, so it would break
 //!   the seed's own examples.)
 //! * **Globs** when the component contains `*`, `?`, `[` or `{`: `services/*`,
-//!   `products/*-web`, `{products/servicesite*,services/creditcard*}` (the seed's template
-//!   line). `*` and `?` stay within one `/`-separated segment; `**` crosses segments. A glob
-//!   must match the whole name (no implicit prefix).
+//!   `products/*-web`, `products/app[12]-web`. `*` and `?` stay within one `/`-separated
+//!   segment; `**` crosses segments. A glob must match the whole name (no implicit prefix).
+//!   Brace alternatives (`{a*,b*}`) work in selectors, but Notion option names cannot contain
+//!   commas: express the seed's template line (`{products/servicesite-hoge*,…}`) as several
+//!   options on a Notion template instead.
 //! * **Environment scoping.** A booking that names an environment selects only targets of
 //!   that environment (and targets with no environment, which are shared by all). A booking
 //!   with no environment selects across all environments.

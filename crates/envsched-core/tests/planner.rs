@@ -152,11 +152,17 @@ fn on_the_way_down_dependents_stop_before_their_db() {
         .tag("stg1", "app1-web", "envsched:count", "2")
         .build();
     let p = plan_at(&config(), &[], &f, SAT_NOON);
-    assert_eq!(ops(&p), ["stg1:products/app1-web scale 2→0", "stg1:db/stg-aurora stop available→stopped"]);
-    let phases: Vec<usize> = p.actions().map(|(ph, _)| ph.number).collect();
-    assert!(phases[0] < phases[1]);
-    let (_, db) = p.actions().last().unwrap();
-    assert_eq!(db.after, ["stg1:products/app1-web"], "skipped if the dependent's stop fails");
+    assert_eq!(ops(&p), ["stg1:products/app1-web scale 2→0"]);
+    assert_eq!(
+        status(&p, "stg1:db/stg-aurora"),
+        &TargetStatus::Held("waiting for stg1:products/app1-web to stop".into()),
+        "health-gated: the DB waits until the app reports no tasks"
+    );
+    // Tasks still draining after desiredCount went to 0: keep waiting.
+    let draining = fleet().cluster("stg1-aurora", "available").service("stg1", "app1-web", 0, 1).build();
+    assert!(plan_at(&config(), &[], &draining, SAT_NOON).is_empty());
+    let drained = fleet().cluster("stg1-aurora", "available").build();
+    assert_eq!(ops(&plan_at(&config(), &[], &drained, SAT_NOON)), ["stg1:db/stg-aurora stop available→stopped"]);
 }
 
 #[test]
@@ -168,7 +174,10 @@ fn the_db_is_not_stopped_while_a_protected_dependent_still_runs() {
         .build();
     let p = plan_at(&config(), &[], &f, SAT_NOON);
     assert!(p.is_empty(), "{:?}", ops(&p));
-    assert_eq!(status(&p, "stg1:db/stg-aurora"), &TargetStatus::Held("stg1:products/app1-web still running".into()));
+    assert_eq!(
+        status(&p, "stg1:db/stg-aurora"),
+        &TargetStatus::Held("waiting for stg1:products/app1-web to stop".into())
+    );
 }
 
 #[test]
@@ -304,8 +313,10 @@ fn at_most_max_stops_per_cycle_targets_stop_and_the_rest_are_deferred() {
     assert_eq!(stopping, 2);
     let deferred: Vec<&str> =
         p.targets.iter().filter(|t| matches!(t.status, TargetStatus::Deferred(_))).map(|t| t.key.as_str()).collect();
-    // Dependents go first (app1-api, app1-web); the DB, creditcard and stg2's web wait.
-    assert_eq!(deferred, ["stg1:db/stg-aurora", "stg1:services/creditcard", "stg2:products/app1-web"]);
+    // Dependents go first (app1-api, app1-web); creditcard and stg2's web wait for the cap,
+    // the DB for its dependents.
+    assert_eq!(deferred, ["stg1:services/creditcard", "stg2:products/app1-web"]);
+    assert!(matches!(status(&p, "stg1:db/stg-aurora"), TargetStatus::Held(_)));
     assert!(status(&p, "stg2:products/app1-web").detail().unwrap().contains("max_stops_per_cycle = 2"));
     assert_eq!(
         ops(&p),

@@ -605,7 +605,7 @@ fn summarise_actions(r: &envsched_core::Report, now: Timestamp, events: &mut Vec
             events.push(Event {
                 at: now,
                 environment: a.action.target.split(':').next().map(str::to_string),
-                text: format!("drift: {} parked again — {}", a.action.target, a.action.reason),
+                text: format!("{} parked again — {}", a.action.target, a.action.reason),
             });
             continue;
         }

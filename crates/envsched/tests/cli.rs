@@ -49,7 +49,9 @@ const OBSERVED: &str = r#"{
 }"#;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion")
+    std::env::var_os("ENVSCHED_NOTION_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion"))
 }
 
 struct Files {

@@ -13,7 +13,7 @@ use super::local;
 pub fn text(p: &Plan, config: &Config) -> String {
     let mut s = header(p, config);
     if p.is_empty() && p.frozen.is_none() {
-        s.push_str("Nothing to do: every target is as its bookings want it.\n");
+        s.push_str("\nNothing to do: every target is as its bookings want it.\n");
     }
     let w = Widths::of(p);
     for phase in &p.phases {
@@ -41,7 +41,7 @@ pub fn text(p: &Plan, config: &Config) -> String {
 pub fn applied_text(p: &Plan, applied: &[Applied], config: &Config) -> String {
     let mut s = header(p, config);
     if applied.is_empty() && p.frozen.is_none() {
-        s.push_str("Nothing to do: every target is as its bookings want it.\n");
+        s.push_str("\nNothing to do: every target is as its bookings want it.\n");
     }
     let w = Widths::of(p);
     let mut phase = 0;
@@ -112,8 +112,9 @@ fn tail(p: &Plan) -> String {
     let notable: Vec<_> = p.targets.iter().filter(|t| t.status.detail().is_some()).collect();
     if !notable.is_empty() {
         s.push_str("\nNot acted on:\n");
+        let kw = notable.iter().map(|t| t.key.chars().count()).max().unwrap_or(0);
         for t in notable {
-            let _ = writeln!(s, "  {:<36} {:<9} {}", t.key, t.status.name(), t.status.detail().unwrap_or_default());
+            let _ = writeln!(s, "  {:<kw$}  {:<9} {}", t.key, t.status.name(), t.status.detail().unwrap_or_default());
         }
     }
     if !p.problems.is_empty() {
