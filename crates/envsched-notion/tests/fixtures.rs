@@ -89,13 +89,7 @@ fn check_against_expected(bookings: &[Booking], exp: &Value) {
                 assert_eq!(w["end_date"].as_str(), end, "{ctx}: end null = that one day");
                 // The effective instants under the default calendar (whole days, Asia/Tokyo).
                 let eff = &ew["effective_utc_without_operating_hours"];
-                let iv = reference.calendar(None).intervals(
-                    &b.window,
-                    jiff::SignedDuration::ZERO,
-                    jiff::SignedDuration::ZERO,
-                    jiff::Timestamp::MIN,
-                    jiff::Timestamp::MAX,
-                );
+                let iv = effective(&reference, &b.window);
                 assert_eq!(iv.len(), 1, "{ctx}");
                 assert_eq!(iv[0].start.to_string(), eff["start"].as_str().unwrap(), "{ctx}");
                 assert_eq!(iv[0].end.to_string(), eff["end_exclusive"].as_str().unwrap(), "{ctx}");
@@ -104,13 +98,7 @@ fn check_against_expected(bookings: &[Booking], exp: &Value) {
                 assert_eq!(w["start"], ew["start"], "{ctx}");
                 assert_eq!(w["end"], ew["end"], "{ctx}");
                 if let Some(eff) = ew.get("effective_utc") {
-                    let iv = reference.calendar(None).intervals(
-                        &b.window,
-                        jiff::SignedDuration::ZERO,
-                        jiff::SignedDuration::ZERO,
-                        jiff::Timestamp::MIN,
-                        jiff::Timestamp::MAX,
-                    );
+                    let iv = effective(&reference, &b.window);
                     assert_eq!(
                         iv[0].end.to_string(),
                         eff["end_exclusive"].as_str().unwrap(),
@@ -145,6 +133,13 @@ fn check_against_expected(bookings: &[Booking], exp: &Value) {
             assert!(w.starts_with(g.as_str()), "{ctx}: problem {g:?} should read like {w:?}");
         }
     }
+}
+
+/// The window's instants under the reference config's default calendar (whole days in
+/// Asia/Tokyo, no lead or linger).
+fn effective(reference: &Config, w: &Window) -> Vec<envsched_core::Interval> {
+    let zero = jiff::SignedDuration::ZERO;
+    reference.calendar(None).intervals(w, zero, zero, jiff::Timestamp::MIN, jiff::Timestamp::MAX)
 }
 
 /// The fixture README's reference config: five shared targets and four environments.
