@@ -98,7 +98,18 @@ pub fn all_down() -> Observed {
 impl Scenario {
     /// A scenario starting at `start` with `observed` and the given rows and edits.
     pub fn new(start: &str, observed: Observed, rows: Vec<Booking>, edits: Vec<(Timestamp, RowEdit)>) -> Self {
-        let config = Config::from_toml(CONFIG, "scenario").expect("scenario config is valid");
+        Self::with_config(CONFIG, start, observed, rows, edits)
+    }
+
+    /// Like [`Scenario::new`] with another config text.
+    pub fn with_config(
+        config: &str,
+        start: &str,
+        observed: Observed,
+        rows: Vec<Booking>,
+        edits: Vec<(Timestamp, RowEdit)>,
+    ) -> Self {
+        let config = Config::from_toml(config, "scenario").expect("scenario config is valid");
         let clock = SimClock::new(jst(start));
         let fleet = SandboxFleet::new(&observed, clock.clone(), Timing::default());
         let source = ScriptedSource::new(clock.clone(), config.notion.active_statuses.clone(), rows, edits);

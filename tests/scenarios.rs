@@ -92,6 +92,29 @@ fn a_dependent_that_fails_to_stop_holds_back_its_db_and_nothing_else() {
 }
 
 #[test]
+fn a_dependency_that_fails_to_come_up_skips_its_dependents_this_cycle() {
+    // creditcard needs auth: if auth cannot be scaled, creditcard is not started without it.
+    let config = format!(
+        "{CONFIG}[[targets]]\nname = \"services/auth\"\nenvironment = \"stg1\"\necs = {{ cluster = \"stg1\", service = \"auth\" }}\n"
+    )
+    .replace("service = \"creditcard\" }", "service = \"creditcard\" }\ndepends_on = [\"services/auth\"]");
+    let mut observed = all_down();
+    let mut auth = observed.ecs_services[2].clone();
+    auth.service = "auth".into();
+    observed.ecs_services.push(auth);
+    let b = booking("cc", &["services/creditcard"], "2026-11-24T09:00", "2026-11-24T10:00");
+    let mut s = Scenario::with_config(&config, "2026-11-24T09:00", observed, vec![b], vec![]);
+    s.fleet.set_failure(Locator::Ecs { cluster: "stg1".into(), service: "auth".into() }, Some("AccessDeniedException"));
+    let r = s.cycle();
+    let outcome = |t: &str| r.applied.iter().find(|a| a.action.target.ends_with(t)).map(|a| a.outcome.clone());
+    assert!(matches!(outcome("services/auth"), Some(Outcome::Failed(_))));
+    assert_eq!(
+        outcome("services/creditcard"),
+        Some(Outcome::Skipped("stg1:services/auth did not get ready this cycle".into()))
+    );
+}
+
+#[test]
 fn a_notion_outage_freezes_everything_until_bookings_can_be_read_again() {
     let b = booking("cc", &["services/creditcard"], "2026-11-24T09:00", "2026-11-24T10:00");
     let edits = vec![

@@ -498,24 +498,16 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
     chains.retain(|c| c.direction == Direction::Up || stopping.contains(&c.index));
 
     // Phases.
-    let chain_targets: HashSet<usize> = chains.iter().map(|c| c.index).collect();
     let mut phases: BTreeMap<(Direction, usize), Vec<Action>> = BTreeMap::new();
     chains.sort_by_key(|c| desired.targets[c.index].target.key());
     for c in chains {
         let td = &desired.targets[c.index];
         status[c.index] = TargetStatus::Changing;
+        // Up, a dependency coming up in this plan must succeed first. Down needs no such link:
+        // a dependency is never in the same plan as a dependent's stop (it is held instead).
         let (level, after): (usize, Vec<usize>) = match c.direction {
-            Direction::Up => (
-                td.depth,
-                deps_of(c.index)
-                    .iter()
-                    .copied()
-                    .filter(|q| chain_targets.contains(q) && up_chains.contains(q))
-                    .collect(),
-            ),
-            Direction::Down => {
-                (td.height, dependents_of(c.index).iter().copied().filter(|q| stopping.contains(q)).collect())
-            }
+            Direction::Up => (td.depth, deps_of(c.index).iter().copied().filter(|q| up_chains.contains(q)).collect()),
+            Direction::Down => (td.height, Vec::new()),
         };
         let mut after: Vec<String> = after.into_iter().map(|q| desired.targets[q].target.key()).collect();
         after.sort();

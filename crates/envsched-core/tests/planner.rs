@@ -380,3 +380,18 @@ fn text_counts_tell_how_many_start_stop_and_stay() {
     let p = plan_at(&config(), &[web_booking()], &f, TUE_NOON);
     assert_eq!(p.counts(), (1, 1, 4));
 }
+
+#[test]
+fn an_ecs_dependency_coming_up_in_the_same_plan_must_succeed_first() {
+    let c = config_with(
+        "[[targets]]\nname = \"services/points\"\nenvironment = \"stg1\"\necs = { cluster = \"stg1\", service = \"points\" }\ndepends_on = [\"services/creditcard\"]",
+    );
+    let f = fleet().service("stg1", "points", 0, 0).build();
+    let b = booking("points").components(["services/points"]).build();
+    let p = plan_at(&c, &[b], &f, TUE_NOON);
+    assert_eq!(ops(&p), ["stg1:services/creditcard scale 0→1", "stg1:services/points scale 0→1"]);
+    let phases: Vec<usize> = p.actions().map(|(ph, _)| ph.number).collect();
+    assert!(phases[0] < phases[1], "dependencies first");
+    let (_, points) = p.actions().last().unwrap();
+    assert_eq!(points.after, ["stg1:services/creditcard"]);
+}
