@@ -95,6 +95,14 @@ pub struct NotionSection {
     /// The title property; default: the database's one `title` property, whatever its name.
     #[serde(default)]
     pub title_property: Option<String>,
+    /// Client-side rate limit, requests per second (Notion's documented average is 3 per
+    /// integration). Default 3.
+    #[serde(default = "default_requests_per_second")]
+    pub requests_per_second: f64,
+    /// Give up a whole fetch (all pages, retries included) after this long; the cycle then
+    /// freezes. Default `2m`.
+    #[serde(default = "default_fetch_deadline")]
+    pub fetch_deadline: String,
 }
 
 impl Default for NotionSection {
@@ -112,6 +120,8 @@ impl Default for NotionSection {
             environment_property: None,
             feedback_property: None,
             title_property: None,
+            requests_per_second: default_requests_per_second(),
+            fetch_deadline: default_fetch_deadline(),
         }
     }
 }
@@ -335,6 +345,12 @@ fn default_components_property() -> String {
 }
 fn default_window_property() -> String {
     "期間".into()
+}
+fn default_requests_per_second() -> f64 {
+    3.0
+}
+fn default_fetch_deadline() -> String {
+    "2m".into()
 }
 fn default_poll_interval() -> String {
     "30s".into()
@@ -684,6 +700,19 @@ impl Validator {
                 }
             }
         }
+        if !(n.requests_per_second > 0.0 && n.requests_per_second <= 1000.0) {
+            self.issue(
+                "notion.requests_per_second",
+                format!("{} is not a request rate", n.requests_per_second),
+                "use a number above 0 (Notion documents an average of 3 per second)",
+            );
+        }
+        self.duration(
+            "notion.fetch_deadline",
+            &n.fetch_deadline,
+            SignedDuration::from_secs(1),
+            SignedDuration::from_mins(30),
+        );
         if n.active_statuses.is_empty() || n.active_statuses.iter().any(|s| s.trim().is_empty()) {
             self.issue(
                 "notion.active_statuses",

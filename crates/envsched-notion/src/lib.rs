@@ -10,6 +10,8 @@
 //! responses (`envsched plan --bookings FILE`).
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod parse;
 
+pub use client::{ApiError, NotionClient, RetryPolicy, token_from_env};
 pub use parse::{ParseError, QueryPage, parse_page, parse_query_response};

@@ -10,13 +10,16 @@
 //! * [`demo`] — the seed's world (4 slices × 60 services, 3 Aurora clusters, 3 dev teams + QA)
 //!   and a week of bookings, run minute by minute through [`envsched_core::reconcile`].
 //!
-//! Never used by `envsched run` against real AWS. **Missing** (tracked by the Notion issue):
-//! the Notion stand-in HTTP server.
+//! * [`standin`] — a Notion stand-in HTTP server: the same endpoints and shapes as the Notion
+//!   API, rows in memory, faults switchable per request.
+//!
+//! Never used by `envsched run` against real AWS.
 #![deny(missing_docs)]
 
 pub mod demo;
 mod fleet;
 mod source;
+pub mod standin;
 
 pub use fleet::{SandboxFleet, Timing};
 pub use source::{RowEdit, ScriptedSource};

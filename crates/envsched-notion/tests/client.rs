@@ -1,0 +1,227 @@
+//! The real client against the Notion stand-in over HTTP on 127.0.0.1.
+
+use std::time::Duration;
+
+use envsched_core::config::NotionSection;
+use envsched_core::{BookingSource, SourceError};
+use envsched_notion::{NotionClient, RetryPolicy};
+use envsched_sandbox::standin::{DATA_SOURCE_ID, DATABASE_ID, Fault, Row, SECOND_DATA_SOURCE_ID, StandIn};
+use secrecy::SecretString;
+
+const TOKEN: &str = "ntn_TOPSECRET_4f9a2c7e1b3d";
+
+fn rows(n: usize) -> Vec<Row> {
+    (0..n)
+        .map(|i| {
+            let row = Row::new(
+                &format!("2b4e6a17-3c5d-8200-a000-{i:012}"),
+                &format!("booking {i}"),
+                &["products/app1-web"],
+                Some(("2026-11-24", None)),
+            );
+            // Every fourth row is done: the status filter must leave it out.
+            if i % 4 == 3 { row.status("完了") } else { row }
+        })
+        .collect()
+}
+
+fn notion(base_url: &str, version: &str) -> NotionSection {
+    NotionSection {
+        database_id: Some(DATABASE_ID.into()),
+        api_version: version.into(),
+        base_url: base_url.into(),
+        environment_property: Some("環境".into()),
+        feedback_property: Some("envsched".into()),
+        requests_per_second: 1000.0,
+        ..NotionSection::default()
+    }
+}
+
+fn client(n: &NotionSection) -> NotionClient {
+    NotionClient::new(n, SecretString::from(TOKEN)).unwrap().with_retry(RetryPolicy {
+        max_retries: 3,
+        min_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+    })
+}
+
+fn queries(s: &StandIn) -> Vec<envsched_sandbox::standin::Recorded> {
+    s.requests().into_iter().filter(|r| r.path.ends_with("/query")).collect()
+}
+
+#[tokio::test]
+async fn both_api_versions_return_the_same_bookings() {
+    let s = StandIn::start(TOKEN, rows(7)).await.unwrap();
+    let old = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap();
+    let new = client(&notion(&s.base_url, "2025-09-03")).fetch().await.unwrap();
+    assert_eq!(old.len(), 6, "the 完了 rows are filtered out server-side");
+    assert_eq!(old, new);
+    let paths: Vec<String> = s
+        .requests()
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.version.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            format!("POST /v1/databases/{DATABASE_ID}/query 2022-06-28"),
+            format!("GET /v1/databases/{DATABASE_ID} 2025-09-03"),
+            format!("POST /v1/data_sources/{DATA_SOURCE_ID}/query 2025-09-03"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn three_pages_are_followed_to_the_end_with_the_status_filter() {
+    let s = StandIn::start(TOKEN, rows(290)).await.unwrap();
+    let got = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap();
+    assert_eq!(got.len(), 290 - 290 / 4 - usize::from(290 % 4 == 3));
+    let q = queries(&s);
+    assert_eq!(q.len(), 3, "100 + 100 + 18 live rows");
+    assert!(q[0].body.get("start_cursor").is_none());
+    assert_eq!(q[1].body["start_cursor"], got[100].id.as_str());
+    // The request body has the recorded shape: `or` over the active statuses, 100 per page.
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("query-request-status-filter.json")).unwrap())
+            .unwrap();
+    assert_eq!(q[0].body, fixture);
+}
+
+fn fixtures() -> std::path::PathBuf {
+    std::env::var_os("ENVSCHED_NOTION_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion"))
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_its_retry_after() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    s.push_faults([Fault::RateLimited(1)]);
+    let got = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap();
+    assert_eq!(got.len(), 3);
+    let q = queries(&s);
+    assert_eq!((q[0].status, q[1].status), (429, 200));
+    assert!(q[1].at.duration_since(q[0].at) >= Duration::from_secs(1), "waited {:?}", q[1].at.duration_since(q[0].at));
+}
+
+#[tokio::test]
+async fn a_500_storm_becomes_a_clear_source_error_after_bounded_retries() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    s.push_faults(std::iter::repeat_n(Fault::Status(500), 10));
+    let err = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap_err();
+    assert_eq!(err.kind(), "unavailable");
+    let msg = err.to_string();
+    assert!(msg.contains("HTTP 500 internal_server_error"), "{msg}");
+    assert!(msg.contains("request_id 5a1e0000-"), "{msg}");
+    assert_eq!(queries(&s).len(), 4, "1 attempt + 3 retries");
+}
+
+#[tokio::test]
+async fn edge_html_and_truncated_json_are_retried_then_reported() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    s.push_faults([Fault::EdgeBadGateway, Fault::TruncatedJson]);
+    assert_eq!(client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap().len(), 3);
+    s.push_faults(std::iter::repeat_n(Fault::TruncatedJson, 10));
+    let err = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap_err();
+    assert!(err.to_string().contains("not JSON"), "{err}");
+}
+
+#[tokio::test]
+async fn the_result_cap_is_an_error_never_a_short_list() {
+    let s = StandIn::start(TOKEN, rows(300)).await.unwrap();
+    s.set_result_cap(150);
+    let err = client(&notion(&s.base_url, "2025-09-03")).fetch().await.unwrap_err();
+    assert_eq!(err.kind(), "incomplete");
+    assert!(err.to_string().contains("10,000"), "{err}");
+}
+
+#[tokio::test]
+async fn a_cursor_loop_is_an_error() {
+    let s = StandIn::start(TOKEN, rows(250)).await.unwrap();
+    s.push_faults([Fault::CursorLoop, Fault::CursorLoop]);
+    let err = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap_err();
+    assert!(matches!(err, SourceError::Incomplete { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_not_retried_and_says_what_to_check() {
+    let s = StandIn::start("another-token", rows(3)).await.unwrap();
+    let err = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap_err();
+    let SourceError::Rejected { status, ref code, ref hint, .. } = err else { panic!("{err}") };
+    assert_eq!((status, code.as_str()), (401, "unauthorized"));
+    assert!(hint.contains("notion.token_env"), "{hint}");
+    assert_eq!(s.requests().len(), 1, "a 401 is not retried");
+}
+
+#[tokio::test]
+async fn a_database_not_shared_with_the_integration_says_so() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    s.push_faults([Fault::NotFound]);
+    let err = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap_err();
+    assert!(err.to_string().contains("not shared with the integration"), "{err}");
+}
+
+#[tokio::test]
+async fn a_status_property_renamed_in_notion_is_an_error_naming_it() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    s.rename_status_property("状態");
+    let err = client(&notion(&s.base_url, "2025-09-03")).fetch().await.unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("Could not find property with name or id: ステータス"), "{msg}");
+    assert!(msg.contains("envsched check"), "{msg}");
+}
+
+#[tokio::test]
+async fn several_data_sources_need_data_source_id() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    s.set_multi_source(true);
+    let err = client(&notion(&s.base_url, "2025-09-03")).fetch().await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains(DATA_SOURCE_ID) && msg.contains(SECOND_DATA_SOURCE_ID) && msg.contains("notion.data_source_id"),
+        "{msg}"
+    );
+    let mut n = notion(&s.base_url, "2025-09-03");
+    n.data_source_id = Some(DATA_SOURCE_ID.into());
+    assert_eq!(client(&n).fetch().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn the_rate_limiter_spaces_requests() {
+    let s = StandIn::start(TOKEN, rows(290)).await.unwrap();
+    let mut n = notion(&s.base_url, "2022-06-28");
+    n.requests_per_second = 3.0;
+    client(&n).fetch().await.unwrap();
+    let q = queries(&s);
+    assert_eq!(q.len(), 3);
+    for pair in q.windows(2) {
+        // 1/3 s apart, less a little for timer granularity.
+        assert!(
+            pair[1].at.duration_since(pair[0].at) >= Duration::from_millis(320),
+            "{:?}",
+            pair[1].at.duration_since(pair[0].at)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_fetch_slower_than_its_deadline_gives_up() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    s.push_faults([Fault::Slow(Duration::from_secs(3))]);
+    let mut n = notion(&s.base_url, "2022-06-28");
+    n.fetch_deadline = "1s".into();
+    let err = client(&n).fetch().await.unwrap_err();
+    assert!(err.to_string().contains("notion.fetch_deadline"), "{err}");
+}
+
+#[tokio::test]
+async fn the_token_never_appears_in_debug_output_or_errors() {
+    let s = StandIn::start("another-token", rows(3)).await.unwrap();
+    let c = client(&notion(&s.base_url, "2022-06-28"));
+    assert!(!format!("{c:?}").contains(TOKEN));
+    let err = c.fetch().await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(TOKEN));
+    s.push_faults(std::iter::repeat_n(Fault::Status(503), 10));
+    let err = c.fetch().await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(TOKEN));
+}

@@ -1,0 +1,172 @@
+//! Contract: the stand-in answers in the same shapes as the recorded Notion responses in
+//! `../shared/fixtures/notion` — the same keys and JSON types at every level — so the
+//! client is tested against Notion's shapes, not our assumptions.
+
+use envsched_sandbox::standin::{DATA_SOURCE_ID, DATABASE_ID, Fault, Row, StandIn};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "secret_contract";
+
+fn fixture(name: &str) -> Value {
+    let dir = std::env::var_os("ENVSCHED_NOTION_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion")
+    });
+    serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))).unwrap()
+}
+
+/// Differences in shape between `want` (a fixture) and `got` (the stand-in), as paths.
+fn shape_diff(want: &Value, got: &Value, path: &str, out: &mut Vec<String>) {
+    match (want, got) {
+        (Value::Null, _) | (_, Value::Null) => {}
+        (Value::Object(w), Value::Object(g)) => {
+            for k in w.keys().filter(|k| !g.contains_key(*k)) {
+                out.push(format!("{path}.{k}: missing in the stand-in"));
+            }
+            for k in g.keys().filter(|k| !w.contains_key(*k)) {
+                out.push(format!("{path}.{k}: not in the fixture"));
+            }
+            for (k, wv) in w {
+                if let Some(gv) = g.get(k) {
+                    shape_diff(wv, gv, &format!("{path}.{k}"), out);
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(g)) => {
+            if let (Some(a), Some(b)) = (w.first(), g.first()) {
+                shape_diff(a, b, &format!("{path}[0]"), out);
+            }
+        }
+        (w, g) if std::mem::discriminant(w) == std::mem::discriminant(g) => {}
+        (w, g) => out.push(format!("{path}: fixture has {w}, stand-in has {g}")),
+    }
+}
+
+fn assert_same_shape(fixture_name: &str, want: &Value, got: &Value) {
+    let mut diffs = Vec::new();
+    shape_diff(want, got, "$", &mut diffs);
+    assert!(diffs.is_empty(), "stand-in vs {fixture_name}:\n{}", diffs.join("\n"));
+}
+
+/// Rows covering every value shape: dates of each kind, select set and unset, feedback set.
+fn rows() -> Vec<Row> {
+    let mut a = Row::new(
+        "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a701",
+        "ServiceSite 検証",
+        &["products/servicesite", "db/stg-aurora"],
+        Some(("2026-11-24", Some("2026-11-26"))),
+    )
+    .env("stg1");
+    a.feedback = "ready".into();
+    let b = Row::new(
+        "2b4e6a17-3c5d-8102-b7d4-f2a6c8e0b902",
+        "夜間",
+        &["products/app1-web"],
+        Some(("2026-11-30T19:00:00.000+09:00", Some("2026-12-01T07:00:00.000+09:00"))),
+    );
+    let c = Row::new("2b4e6a17-3c5d-8105-b2c4-d6e8f0a2e305", "期間なし", &["services/*"], None).env("stg4");
+    vec![a, b, c]
+}
+
+async fn get(
+    s: &StandIn,
+    method: &str,
+    path: &str,
+    version: &str,
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let http = reqwest::Client::new();
+    let mut req = http
+        .request(method.parse().unwrap(), format!("{}{path}", s.base_url))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .header("Notion-Version", version);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn query_responses_have_the_recorded_shapes_in_both_versions() {
+    let s = StandIn::start(TOKEN, rows()).await.unwrap();
+    let (_, h, v) =
+        get(&s, "POST", &format!("/v1/databases/{DATABASE_ID}/query"), "2022-06-28", Some(json!({"page_size": 2})))
+            .await;
+    assert_same_shape("query-page1.json", &fixture("query-page1.json"), &v);
+    assert!(h.contains_key("x-notion-request-id"));
+    let (_, _, last) = get(
+        &s,
+        "POST",
+        &format!("/v1/databases/{DATABASE_ID}/query"),
+        "2022-06-28",
+        Some(json!({"page_size": 2, "start_cursor": v["next_cursor"]})),
+    )
+    .await;
+    assert_same_shape("query-page2.json", &fixture("query-page2.json"), &last);
+    assert_eq!((last["has_more"].as_bool(), last["next_cursor"].is_null()), (Some(false), true));
+    let (_, _, v) = get(
+        &s,
+        "POST",
+        &format!("/v1/data_sources/{DATA_SOURCE_ID}/query"),
+        "2025-09-03",
+        Some(json!({"page_size": 2})),
+    )
+    .await;
+    assert_same_shape("query-data-source-page1.json", &fixture("query-data-source-page1.json"), &v);
+}
+
+#[tokio::test]
+async fn schema_responses_have_the_recorded_shapes() {
+    let s = StandIn::start(TOKEN, rows()).await.unwrap();
+    let (_, _, v) = get(&s, "GET", &format!("/v1/databases/{DATABASE_ID}"), "2022-06-28", None).await;
+    let mut want = fixture("database-2022-06-28.json");
+    // The 2022 fixture predates is_locked (see the fixtures README): the stand-in omits it too.
+    want.as_object_mut().unwrap().remove("is_locked");
+    assert_same_shape("database-2022-06-28.json", &want, &v);
+    let (_, _, v) = get(&s, "GET", &format!("/v1/databases/{DATABASE_ID}"), "2025-09-03", None).await;
+    assert_same_shape("database-2025-09-03.json", &fixture("database-2025-09-03.json"), &v);
+    let (_, _, v) = get(&s, "GET", &format!("/v1/data_sources/{DATA_SOURCE_ID}"), "2025-09-03", None).await;
+    assert_same_shape("data-source-2025-09-03.json", &fixture("data-source-2025-09-03.json"), &v);
+}
+
+#[tokio::test]
+async fn page_updates_have_the_recorded_request_and_response_shapes() {
+    let s = StandIn::start(TOKEN, rows()).await.unwrap();
+    let request = fixture("page-update-request.json");
+    let id = "2b4e6a17-3c5d-8102-b7d4-f2a6c8e0b902";
+    let (status, _, v) = get(&s, "PATCH", &format!("/v1/pages/{id}"), "2025-09-03", Some(request.clone())).await;
+    assert_eq!(status, 200);
+    assert_same_shape("page-update-response.json", &fixture("page-update-response.json"), &v);
+    let (_, _, v) = get(&s, "PATCH", &format!("/v1/pages/{id}"), "2022-06-28", Some(request)).await;
+    assert_same_shape("page-update-response-2022-06-28.json", &fixture("page-update-response-2022-06-28.json"), &v);
+    assert_eq!(s.rows()[1].feedback, "ready");
+}
+
+#[tokio::test]
+async fn errors_have_the_recorded_bodies_and_headers() {
+    let s = StandIn::start(TOKEN, rows()).await.unwrap();
+    let cases = [
+        (Fault::Unauthorized, "errors/401-unauthorized.json"),
+        (Fault::NotFound, "errors/404-object_not_found.json"),
+        (Fault::RateLimited(7), "errors/429-rate_limited.json"),
+        (Fault::Status(500), "errors/500-internal_server_error.json"),
+        (Fault::Status(503), "errors/503-service_unavailable.json"),
+        (Fault::Status(504), "errors/504-gateway_timeout.json"),
+        (Fault::Overloaded(2), "errors/529-service_overload.json"),
+    ];
+    let headers = fixture("errors/headers.json");
+    for (fault, name) in cases {
+        s.push_faults([fault]);
+        let (status, h, v) =
+            get(&s, "POST", &format!("/v1/databases/{DATABASE_ID}/query"), "2022-06-28", Some(json!({}))).await;
+        let want = fixture(name);
+        assert_same_shape(name, &want, &v);
+        assert_eq!((status, &v["code"]), (want["status"].as_u64().unwrap() as u16, &want["code"]), "{name}");
+        let file = name.trim_start_matches("errors/");
+        if let Some(ra) = headers[file].get("retry-after") {
+            assert_eq!(h.get("retry-after").and_then(|v| v.to_str().ok()), ra.as_str(), "{name}");
+        }
+    }
+}
