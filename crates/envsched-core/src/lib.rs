@@ -31,6 +31,7 @@
 //! | `observed` | fleet snapshots |
 //! | `desired` | desired state at an instant, next window edge |
 //! | `plan` | the planner and its safety rules |
+//! | `feedback` | the state text written back to each booking's row |
 //! | `guard` | the suspicious-drop guard |
 //! | `source`, `fleet`, `clock` | the traits the edges implement |
 //! | `reconcile` | the cycle |
@@ -66,6 +67,7 @@ pub mod booking;
 pub mod clock;
 pub mod config;
 pub mod desired;
+pub mod feedback;
 pub mod fleet;
 pub mod guard;
 pub mod holidays;
@@ -81,6 +83,7 @@ pub use booking::{Booking, BookingRef};
 pub use clock::{Clock, FixedClock};
 pub use config::{Config, ConfigError, ConfigFile};
 pub use desired::{Desired, DesiredState, TargetDesire, desired, next_change};
+pub use feedback::feedback;
 pub use fleet::{Fleet, FleetError, Outcome};
 pub use guard::{DropGuard, Verdict};
 pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedService};

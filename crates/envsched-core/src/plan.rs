@@ -273,6 +273,8 @@ impl ObservedSummary {
 pub struct TargetPlan {
     /// Key (`stg1:products/app1-web`).
     pub key: String,
+    /// Where it lives.
+    pub locator: Locator,
     /// Name.
     pub name: String,
     /// Kind.
@@ -539,6 +541,7 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
             let found = idx.find(&td.target.locator);
             TargetPlan {
                 key: td.target.key(),
+                locator: td.target.locator.clone(),
                 name: td.target.name.clone(),
                 kind: td.target.kind(),
                 environment: td.target.environment.clone(),

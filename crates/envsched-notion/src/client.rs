@@ -17,7 +17,7 @@
 //! * **Secrets.** The token is a [`SecretString`]: it is sent only in the `Authorization`
 //!   header and never appears in `Debug` output or errors.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -169,6 +169,19 @@ pub struct NotionClient {
     deadline: Duration,
     /// The data source to query (2025-09-03), configured or discovered once.
     data_source: Mutex<Option<String>>,
+    /// Write-back memory: the text each row is known to show, and the rows live last time.
+    shown: Mutex<(HashMap<String, String>, HashSet<String>)>,
+}
+
+/// What one write-back pass did.
+#[derive(Debug, Default)]
+pub struct WriteBack {
+    /// Rows patched.
+    pub written: usize,
+    /// Rows already showing the right text.
+    pub unchanged: usize,
+    /// Rows that could not be patched, with why.
+    pub failed: Vec<(String, SourceError)>,
 }
 
 impl fmt::Debug for NotionClient {
@@ -223,6 +236,7 @@ impl NotionClient {
             token,
             retry: RetryPolicy::default(),
             deadline,
+            shown: Mutex::new((HashMap::new(), HashSet::new())),
         })
     }
 
@@ -386,7 +400,52 @@ impl NotionClient {
         })
     }
 
-    /// Writes `text` into the row's feedback property. Returns the text written.
+    /// Writes each `(row id, text)` whose row does not already show that text, and `ended` to
+    /// rows that were live last time and are gone now (status changed, trashed). `fetched` is
+    /// this cycle's fetch: a row's current text there wins over memory, so a person's edit of
+    /// the cell is corrected, and a restart reads the state from the rows. No-op without
+    /// `notion.feedback_property`. Uses the same rate limiter as queries.
+    pub async fn write_back(&self, texts: &[(String, String)], fetched: &[Booking]) -> WriteBack {
+        let mut out = WriteBack::default();
+        if self.notion.feedback_property.is_none() {
+            return out;
+        }
+        let (mut todo, live): (Vec<(String, String)>, HashSet<String>) = {
+            let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
+            for b in fetched {
+                shown.0.insert(b.id.clone(), b.feedback.clone().unwrap_or_default());
+            }
+            let live: HashSet<String> = fetched.iter().map(|b| b.id.clone()).collect();
+            let mut todo = Vec::new();
+            for (id, text) in texts {
+                if shown.0.get(id) == Some(text) {
+                    out.unchanged += 1;
+                } else {
+                    todo.push((id.clone(), text.clone()));
+                }
+            }
+            for gone in shown.1.difference(&live) {
+                if shown.0.get(gone).map(String::as_str) != Some("ended") {
+                    todo.push((gone.clone(), "ended".to_string()));
+                }
+            }
+            (todo, live)
+        };
+        todo.sort();
+        for (id, text) in todo {
+            match self.write_feedback(&id, &text).await {
+                Ok(()) => {
+                    out.written += 1;
+                    self.shown.lock().unwrap_or_else(|p| p.into_inner()).0.insert(id, text);
+                }
+                Err(e) => out.failed.push((id, e)),
+            }
+        }
+        self.shown.lock().unwrap_or_else(|p| p.into_inner()).1 = live;
+        out
+    }
+
+    /// Writes `text` into the row's feedback property (cut to Notion's 2,000 characters).
     pub async fn write_feedback(&self, page_id: &str, text: &str) -> Result<(), SourceError> {
         let Some(prop) = &self.notion.feedback_property else { return Ok(()) };
         let text: String = text.chars().take(2000).collect();

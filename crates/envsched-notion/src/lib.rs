@@ -13,5 +13,5 @@
 pub mod client;
 pub mod parse;
 
-pub use client::{ApiError, NotionClient, RetryPolicy, token_from_env};
+pub use client::{ApiError, NotionClient, RetryPolicy, WriteBack, token_from_env};
 pub use parse::{ParseError, QueryPage, parse_page, parse_query_response};

@@ -225,3 +225,48 @@ async fn the_token_never_appears_in_debug_output_or_errors() {
     let err = c.fetch().await.unwrap_err();
     assert!(!format!("{err} {err:?}").contains(TOKEN));
 }
+
+#[tokio::test]
+async fn write_back_patches_only_rows_whose_text_changes() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    let c = client(&notion(&s.base_url, "2025-09-03"));
+    let patches = |s: &StandIn| s.requests().iter().filter(|r| r.method == "PATCH").count();
+    let got = c.fetch().await.unwrap();
+    let texts: Vec<(String, String)> = got.iter().map(|b| (b.id.clone(), "ready".to_string())).collect();
+    let first = c.write_back(&texts, &got).await;
+    assert_eq!((first.written, first.unchanged, first.failed.len()), (3, 0, 0));
+    assert!(s.rows().iter().filter(|r| r.status == "利用中").all(|r| r.feedback == "ready"));
+    // Next cycle, same state: nothing written.
+    let got = c.fetch().await.unwrap();
+    let second = c.write_back(&texts, &got).await;
+    assert_eq!((second.written, second.unchanged), (0, 3));
+    assert_eq!(patches(&s), 3);
+    // One row changes state, another is set to 完了 in Notion: both are told, once.
+    s.edit_row(&got[2].id, |r| r.status = "完了".into());
+    let got = c.fetch().await.unwrap();
+    let mut texts: Vec<(String, String)> = got.iter().map(|b| (b.id.clone(), "ready".to_string())).collect();
+    texts[0].1 = "starting 1/2".into();
+    let third = c.write_back(&texts, &got).await;
+    assert_eq!(third.written, 2);
+    let rows = s.rows();
+    assert_eq!(rows.iter().find(|r| r.id == texts[0].0).unwrap().feedback, "starting 1/2");
+    assert_eq!(rows.iter().find(|r| r.status == "完了" && r.id.ends_with("002")).unwrap().feedback, "ended");
+    let got = c.fetch().await.unwrap();
+    assert_eq!(c.write_back(&texts, &got).await.written, 0);
+}
+
+#[tokio::test]
+async fn a_person_editing_the_state_cell_is_corrected_and_a_restart_reads_the_rows() {
+    let mut r = rows(1);
+    r[0].feedback = "ready".into();
+    let s = StandIn::start(TOKEN, r).await.unwrap();
+    // A fresh client (a restart) reads "ready" from the row: no write needed.
+    let c = client(&notion(&s.base_url, "2022-06-28"));
+    let got = c.fetch().await.unwrap();
+    let texts = vec![(got[0].id.clone(), "ready".to_string())];
+    assert_eq!(c.write_back(&texts, &got).await.written, 0);
+    s.edit_row(&got[0].id, |r| r.feedback = "手で書いた".into());
+    let got = c.fetch().await.unwrap();
+    assert_eq!(c.write_back(&texts, &got).await.written, 1);
+    assert_eq!(s.rows()[0].feedback, "ready");
+}
