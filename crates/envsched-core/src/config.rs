@@ -103,6 +103,10 @@ pub struct NotionSection {
     /// freezes. Default `2m`.
     #[serde(default = "default_fetch_deadline")]
     pub fetch_deadline: String,
+    /// Optional: the environment variable holding the webhook subscription's verification
+    /// token. Without it, webhook events are refused and polling alone keeps envsched current.
+    #[serde(default)]
+    pub webhook_token_env: Option<String>,
 }
 
 impl Default for NotionSection {
@@ -122,6 +126,7 @@ impl Default for NotionSection {
             title_property: None,
             requests_per_second: default_requests_per_second(),
             fetch_deadline: default_fetch_deadline(),
+            webhook_token_env: None,
         }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod parse;
+pub mod webhook;
 
 pub use client::{ApiError, NotionClient, RetryPolicy, WriteBack, token_from_env};
 pub use parse::{ParseError, QueryPage, parse_page, parse_query_response};
