@@ -404,7 +404,9 @@ impl NotionClient {
     /// rows that were live last time and are gone now (status changed, trashed). `fetched` is
     /// this cycle's fetch: a row's current text there wins over memory, so a person's edit of
     /// the cell is corrected, and a restart reads the state from the rows. No-op without
-    /// `notion.feedback_property`. Uses the same rate limiter as queries.
+    /// `notion.feedback_property`. Uses the same rate limiter as queries. Call it only after a
+    /// successful fetch: given an empty `fetched` because the fetch failed, every row would
+    /// look gone and be told `ended`.
     pub async fn write_back(&self, texts: &[(String, String)], fetched: &[Booking]) -> WriteBack {
         let mut out = WriteBack::default();
         if self.notion.feedback_property.is_none() {

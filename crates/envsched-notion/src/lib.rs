@@ -1,17 +1,22 @@
-//! envsched's Notion side.
+//! envsched's Notion side: where bookings come from and where their state is told.
 //!
-//! Implemented: [`parse`] — turning a database/data-source query response
-//! (`{"object": "list", "results": [page…]}`, API 2022-06-28 or 2025-09-03) into typed
-//! [`envsched_core::Booking`]s, with errors that name the row and the property.
+//! # Brief overview
 //!
-//! **Missing** (tracked by the Notion issue): the HTTP client (reqwest/rustls, both API
-//! versions, pagination, rate limit, retries with Retry-After), the `BookingSource` impl, the
-//! schema check, write-back and webhooks. Until then bookings come from saved query
-//! responses (`envsched plan --bookings FILE`).
+//! * [`client::NotionClient`] — the API client (both API versions, pagination, client-side
+//!   rate limit, retries honouring `Retry-After`, a deadline per fetch, a secret token);
+//!   implements [`envsched_core::BookingSource`] and writes each booking's state back.
+//! * [`parse`] — query responses into typed [`envsched_core::Booking`]s, with errors that name
+//!   the row and the property.
+//! * [`schema`] — `envsched check`: the database's properties against the config.
+//! * [`webhook`] — signature checking and the `POST /webhooks/notion` route: events mean
+//!   "re-query now".
+//!
+//! It holds no scheduling rules: what a booking means is decided in `envsched-core`.
 #![deny(missing_docs)]
 
 pub mod client;
 pub mod parse;
+pub mod schema;
 pub mod webhook;
 
 pub use client::{ApiError, NotionClient, RetryPolicy, WriteBack, token_from_env};

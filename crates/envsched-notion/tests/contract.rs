@@ -170,3 +170,46 @@ async fn errors_have_the_recorded_bodies_and_headers() {
         }
     }
 }
+
+#[test]
+fn check_reports_the_recorded_schema_against_a_config() {
+    let props = fixture("data-source-2025-09-03.json")["properties"].clone();
+    let config = envsched_core::Config::from_toml(
+        r#"
+[notion]
+environment_property = "環境"
+feedback_property = "envsched"
+[[environments]]
+name = "stg1"
+[[targets]]
+name = "products/servicesite"
+environment = "stg1"
+ecs = { cluster = "stg1", service = "servicesite" }
+[[targets]]
+name = "db/stg-aurora"
+environment = "stg1"
+aurora = { cluster_id = "stg-aurora" }
+"#,
+        "check.toml",
+    )
+    .unwrap();
+    let report = envsched_notion::schema::check_schema(&props, &config);
+    let text = report.render();
+    assert!(report.has_errors(), "{text}");
+    assert!(text.contains("ok      notion.status_property = \"ステータス\" (status)"), "{text}");
+    assert!(text.contains("active status \"利用中\" is an option"), "{text}");
+    assert!(
+        text.contains("select no target: products/app1-web, services/creditcard, services/*, products/legacy-admin"),
+        "{text}"
+    );
+    assert!(
+        text.contains("environment options not declared in [[environments]]: [\"stg2\", \"stg3\", \"stg4\"]"),
+        "{text}"
+    );
+    // A renamed status property is named, with the candidates.
+    let mut renamed = props.clone();
+    let status = renamed.as_object_mut().unwrap().remove("ステータス").unwrap();
+    renamed.as_object_mut().unwrap().insert("状態".into(), status);
+    let text = envsched_notion::schema::check_schema(&renamed, &config).render();
+    assert!(text.contains("notion.status_property = \"ステータス\": no such property; status/select properties here: [\"状態\", \"環境\"]"), "{text}");
+}

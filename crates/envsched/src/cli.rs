@@ -23,6 +23,16 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Run a simulated week of the seed's world (4 slices × 60 services) and report savings.
     Demo(DemoArgs),
+    /// Check the Notion database against the config: properties, statuses, components.
+    Check(CheckArgs),
+}
+
+/// `envsched check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The configuration file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
 }
 
 /// Inputs shared by `plan` and `apply`.
@@ -32,6 +42,7 @@ pub struct Inputs {
     #[arg(long, short, value_name = "FILE")]
     pub config: PathBuf,
     /// A saved Notion query response (JSON), one file per page; repeat for several pages.
+    /// Without it, bookings are read from Notion as configured (token from notion.token_env).
     #[arg(long, value_name = "FILE")]
     pub bookings: Vec<PathBuf>,
     /// A fleet snapshot (JSON: {"ecs_services": [...], "aurora_clusters": [...]}).

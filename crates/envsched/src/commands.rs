@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envsched_core::{CycleState, FixedSource, Mode, Outcome, Policy, desired, plan, reconcile};
+use envsched_core::{BookingSource, CycleState, FixedSource, Mode, Outcome, Policy, desired, plan, reconcile};
 use envsched_sandbox::{SandboxFleet, SimClock, Timing};
 
-use crate::cli::{ApplyArgs, Cli, Command, DemoArgs, Output, PlanArgs};
+use crate::cli::{ApplyArgs, CheckArgs, Cli, Command, DemoArgs, Output, PlanArgs};
 use crate::{inputs, render};
 
 /// The demo's configuration, embedded so `envsched demo` needs no files.
@@ -18,7 +18,54 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(a) => plan_cmd(a),
         Command::Apply(a) => apply_cmd(a),
         Command::Demo(a) => demo_cmd(a),
+        Command::Check(a) => check_cmd(a),
     }
+}
+
+/// Where `plan` and `apply` get bookings: files, or Notion.
+enum Source {
+    Files(FixedSource),
+    Notion(Box<envsched_notion::NotionClient>),
+}
+
+impl Source {
+    fn new(files: &[std::path::PathBuf], config: &envsched_core::Config) -> Result<Source> {
+        Ok(if files.is_empty() {
+            Source::Notion(Box::new(inputs::notion(config)?))
+        } else {
+            Source::Files(FixedSource(inputs::bookings(files, config)?))
+        })
+    }
+}
+
+impl BookingSource for Source {
+    async fn fetch(&self) -> Result<Vec<envsched_core::Booking>, envsched_core::SourceError> {
+        match self {
+            Source::Files(f) => f.fetch().await,
+            Source::Notion(n) => n.fetch().await,
+        }
+    }
+}
+
+fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
+    let config = inputs::config(&a.config)?;
+    let client = inputs::notion(&config)?;
+    let props = runtime()?.block_on(client.schema())?;
+    let report = envsched_notion::schema::check_schema(&props, &config);
+    println!(
+        "Notion database {} (API {}) against {}:",
+        config.notion.database_id.as_deref().unwrap_or("?"),
+        config.notion.api_version,
+        a.config.display()
+    );
+    print!("{}", report.render());
+    Ok(if report.has_errors() {
+        println!("\nProblems found: fix them in Notion or in the config, then run check again.");
+        ExitCode::from(1)
+    } else {
+        println!("\nThe database matches the config.");
+        ExitCode::SUCCESS
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -27,9 +74,10 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
     let config = inputs::config(&a.inputs.config)?;
-    let bookings = inputs::bookings(&a.inputs.bookings, &config)?;
+    let source = Source::new(&a.inputs.bookings, &config)?;
     let observed = inputs::observed(a.inputs.observed.as_deref())?;
     let at = inputs::at(a.inputs.at.as_deref())?;
+    let bookings = runtime()?.block_on(source.fetch()).context("cannot read the bookings, so there is no plan")?;
     let p = plan(&desired(&bookings, &config, at), &observed, &Policy::new(&config, None));
     match a.inputs.output {
         Output::Text => print!("{}", render::plan::text(&p, &config)),
@@ -40,7 +88,7 @@ fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
 
 fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     let config = inputs::config(&a.inputs.config)?;
-    let bookings = inputs::bookings(&a.inputs.bookings, &config)?;
+    let source = Source::new(&a.inputs.bookings, &config)?;
     let observed = inputs::observed(a.inputs.observed.as_deref())?;
     let at = inputs::at(a.inputs.at.as_deref())?;
     // Until the AWS fleet lands, apply acts on the sandbox fleet loaded from --observed
@@ -49,7 +97,8 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     let fleet = SandboxFleet::new(&observed, clock.clone(), Timing::instant());
     let mode = if a.dry_run { Mode::DryRun } else { Mode::Apply };
     let mut state = CycleState::default();
-    let report = runtime()?.block_on(reconcile(&config, &FixedSource(bookings), &fleet, &clock, &mut state, mode))?;
+    let rt = runtime()?;
+    let report = rt.block_on(reconcile(&config, &source, &fleet, &clock, &mut state, mode))?;
     let (p, applied) = (&report.plan, &report.applied);
     match a.inputs.output {
         Output::Text => print!("{}", render::plan::applied_text(p, applied, &config)),
@@ -58,6 +107,25 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     if let Some(path) = &a.save_observed {
         let after = serde_json::to_string_pretty(&fleet.snapshot())?;
         std::fs::write(path, after + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    // Tell each row its state (after AWS was acted on; a write failure changes no action).
+    // Never after a failed fetch: every row would look vanished and be told "ended".
+    if let (Source::Notion(client), Mode::Apply, None) = (&source, mode, &report.source_error) {
+        let texts = envsched_core::feedback(&state.last_bookings, &report.desired, p, &fleet.snapshot(), &config);
+        let wb = rt.block_on(client.write_back(&texts, &state.last_bookings));
+        eprintln!(
+            "notion write-back: {} rows updated, {} unchanged, {} failed",
+            wb.written,
+            wb.unchanged,
+            wb.failed.len()
+        );
+        for (id, e) in &wb.failed {
+            eprintln!("  row {id}: {e}");
+        }
+    }
+    if let Some(e) = &report.source_error {
+        eprintln!("error: {e}");
+        return Ok(ExitCode::from(1));
     }
     let failed = applied.iter().any(|x| matches!(x.outcome, Outcome::Failed(_)));
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -12,13 +12,16 @@ pub fn config(path: &Path) -> Result<Config> {
     Ok(Config::from_toml(&text, &path.display().to_string())?)
 }
 
+/// A Notion client for the config, with the token from `notion.token_env`.
+pub fn notion(config: &Config) -> Result<envsched_notion::NotionClient> {
+    let token = envsched_notion::token_from_env(&config.notion.token_env).map_err(|e| anyhow!(e))?;
+    Ok(envsched_notion::NotionClient::new(&config.notion, token)?)
+}
+
 /// Reads saved Notion query responses, one page per file, in order.
 pub fn bookings(paths: &[std::path::PathBuf], config: &Config) -> Result<Vec<Booking>> {
     if paths.is_empty() {
-        bail!(
-            "no bookings: pass --bookings FILE (a saved Notion query response, one file per page); \
-             reading Notion directly arrives with the Notion client"
-        );
+        bail!("no --bookings files given");
     }
     let mut out = Vec::new();
     for (i, p) in paths.iter().enumerate() {

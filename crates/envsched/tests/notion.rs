@@ -1,0 +1,211 @@
+//! The binary reading a Notion-compatible server (the stand-in) at `notion.base_url`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use envsched_sandbox::standin::{DATA_SOURCE_ID, DATABASE_ID, Row, StandIn};
+use serde_json::Value;
+
+const TOKEN: &str = "ntn_cli_test_token_8c1f";
+
+fn config(base_url: &str) -> String {
+    format!(
+        r#"
+time_zone = "Asia/Tokyo"
+[notion]
+database_id = "{DATABASE_ID}"
+token_env = "ENVSCHED_TEST_NOTION_TOKEN"
+base_url = "{base_url}"
+environment_property = "環境"
+feedback_property = "envsched"
+requests_per_second = 100
+[[environments]]
+name = "stg1"
+hours = {{ days = ["mon", "tue", "wed", "thu", "fri"], from = "08:00", to = "20:00" }}
+[[targets]]
+name = "db/stg-aurora"
+environment = "stg1"
+aurora = {{ cluster_id = "stg1-aurora" }}
+[[targets]]
+name = "products/servicesite"
+environment = "stg1"
+ecs = {{ cluster = "stg1", service = "servicesite" }}
+depends_on = ["db/stg-aurora"]
+[[targets]]
+name = "services/creditcard"
+environment = "stg1"
+ecs = {{ cluster = "stg1", service = "creditcard" }}
+"#
+    )
+}
+
+const OBSERVED: &str = r#"{"ecs_services": [
+  {"cluster": "stg1", "service": "servicesite", "desired_count": 0, "running_count": 0},
+  {"cluster": "stg1", "service": "creditcard", "desired_count": 2, "running_count": 2}],
+ "aurora_clusters": [{"id": "stg1-aurora", "status": "stopped"}]}"#;
+
+fn rows() -> Vec<Row> {
+    vec![
+        Row::new(
+            "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a701",
+            "ServiceSite 検証",
+            &["products/servicesite"],
+            Some(("2026-11-24", Some("2026-11-26"))),
+        )
+        .env("stg1"),
+        Row::new(
+            "2b4e6a17-3c5d-8102-b7d4-f2a6c8e0b902",
+            "決済 夜間",
+            &["services/creditcard"],
+            Some(("2026-11-24T19:00:00.000+09:00", Some("2026-11-25T07:00:00.000+09:00"))),
+        )
+        .env("stg1"),
+        Row::new("2b4e6a17-3c5d-8103-8e1f-a3c5e7f9c103", "旧管理画面", &["products/legacy-admin"], None).env("stg1"),
+        Row::new("2b4e6a17-3c5d-8104-9a3b-c5e7a9b1d204", "終わった予約", &["services/creditcard"], None)
+            .env("stg1")
+            .status("完了"),
+    ]
+}
+
+fn envsched(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_envsched"))
+        .args(args)
+        .current_dir(dir)
+        .env("ENVSCHED_TEST_NOTION_TOKEN", TOKEN)
+        .output()
+        .expect("binary runs")
+}
+
+fn json(o: &Output) -> Value {
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+struct World {
+    rt: tokio::runtime::Runtime,
+    standin: StandIn,
+    dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let standin = rt.block_on(StandIn::start(TOKEN, rows())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), config(&standin.base_url)).unwrap();
+    std::fs::write(dir.path().join("observed.json"), OBSERVED).unwrap();
+    World { rt, standin, dir }
+}
+
+const AT: &str = "2026-11-24T20:30:00+09:00";
+
+#[test]
+fn plan_from_notion_gives_the_same_targets_as_the_same_rows_from_files() {
+    let w = world();
+    let from_notion = json(&envsched(
+        w.dir.path(),
+        &["plan", "--config", "config.toml", "--observed", "observed.json", "--at", AT, "--output", "json"],
+    ));
+    // Save the same rows as query pages (two rows per page, as a person could with curl).
+    let http = reqwest::Client::new();
+    let mut files = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut body = serde_json::json!({"page_size": 2});
+        if let Some(c) = &cursor {
+            body["start_cursor"] = Value::from(c.clone());
+        }
+        let page: Value = w.rt.block_on(async {
+            http.post(format!("{}/v1/data_sources/{DATA_SOURCE_ID}/query", w.standin.base_url))
+                .bearer_auth(TOKEN)
+                .header("Notion-Version", "2025-09-03")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        let name = format!("page{}.json", files.len() + 1);
+        std::fs::write(w.dir.path().join(&name), page.to_string()).unwrap();
+        files.push(name);
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert!(files.len() >= 2);
+    let mut args =
+        vec!["plan", "--config", "config.toml", "--observed", "observed.json", "--at", AT, "--output", "json"];
+    for f in &files {
+        args.extend(["--bookings", f.as_str()]);
+    }
+    let from_files = json(&envsched(w.dir.path(), &args));
+    assert_eq!(from_notion["targets"], from_files["targets"]);
+    assert_eq!(from_notion["actions"], from_files["actions"]);
+    // The night booking keeps creditcard up; the done row was filtered out by Notion.
+    let cc = from_notion["targets"].as_array().unwrap().iter().find(|t| t["name"] == "services/creditcard").unwrap();
+    assert_eq!(cc["desired"], "up");
+    let queries = w
+        .standin
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/query") && r.body.get("filter").is_some())
+        .count();
+    assert_eq!(queries, 1, "one filtered query for 3 live rows");
+}
+
+#[test]
+fn apply_from_notion_tells_each_row_its_state() {
+    let w = world();
+    let o = envsched(
+        w.dir.path(),
+        &["apply", "--config", "config.toml", "--observed", "observed.json", "--at", "2026-11-24T12:00:00+09:00"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let feedback: Vec<(String, String)> = w.standin.rows().into_iter().map(|r| (r.title, r.feedback)).collect();
+    assert_eq!(
+        feedback,
+        [
+            ("ServiceSite 検証".to_string(), "waiting for db/stg-aurora".to_string()),
+            ("決済 夜間".to_string(), "scheduled".to_string()),
+            ("旧管理画面".to_string(), "unknown component products/legacy-admin".to_string()),
+            ("終わった予約".to_string(), String::new()),
+        ]
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("notion write-back: 3 rows updated"));
+}
+
+#[test]
+fn check_reports_the_database_against_the_config() {
+    let w = world();
+    let o = envsched(w.dir.path(), &["check", "--config", "config.toml"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "an orphan component is a problem: {out}");
+    assert!(out.contains("ok      notion.status_property = \"ステータス\" (status)"), "{out}");
+    assert!(out.contains("select no target: products/legacy-admin"), "{out}");
+}
+
+#[test]
+fn a_missing_token_or_an_unreachable_notion_exits_1_naming_what_to_fix() {
+    let w = world();
+    let o = Command::new(env!("CARGO_BIN_EXE_envsched"))
+        .args(["plan", "--config", "config.toml", "--observed", "observed.json"])
+        .current_dir(w.dir.path())
+        .env_remove("ENVSCHED_TEST_NOTION_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("ENVSCHED_TEST_NOTION_TOKEN"), "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_envsched"))
+        .args(["plan", "--config", "config.toml", "--observed", "observed.json"])
+        .current_dir(w.dir.path())
+        .env("ENVSCHED_TEST_NOTION_TOKEN", "ntn_wrong")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("401") && err.contains("notion.token_env"), "{err}");
+    assert!(!err.contains("ntn_wrong"), "the token is never printed: {err}");
+}
