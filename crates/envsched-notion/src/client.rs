@@ -169,8 +169,20 @@ pub struct NotionClient {
     deadline: Duration,
     /// The data source to query (2025-09-03), configured or discovered once.
     data_source: Mutex<Option<String>>,
-    /// Write-back memory: the text each row is known to show, and the rows live last time.
-    shown: Mutex<(HashMap<String, String>, HashSet<String>)>,
+    /// Write-back memory, see [`Shown`].
+    shown: Mutex<Shown>,
+}
+
+/// What the write-back knows about the rows.
+#[derive(Debug, Default)]
+struct Shown {
+    /// The text each row is known to show.
+    text: HashMap<String, String>,
+    /// Each row's `last_edited_time` when its text was last taken from a fetch: the same
+    /// snapshot seen again (a cached fetch) must not undo a write made since.
+    stamp: HashMap<String, Option<jiff::Timestamp>>,
+    /// The rows that were live last time.
+    live: HashSet<String>,
 }
 
 /// What one write-back pass did.
@@ -236,7 +248,7 @@ impl NotionClient {
             token,
             retry: RetryPolicy::default(),
             deadline,
-            shown: Mutex::new((HashMap::new(), HashSet::new())),
+            shown: Mutex::new(Shown::default()),
         })
     }
 
@@ -415,19 +427,24 @@ impl NotionClient {
         let (mut todo, live): (Vec<(String, String)>, HashSet<String>) = {
             let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
             for b in fetched {
-                shown.0.insert(b.id.clone(), b.feedback.clone().unwrap_or_default());
+                // A row edited since we last looked (by a person, or our own write coming
+                // back) shows what the fetch says; an unchanged snapshot tells us nothing new.
+                if shown.stamp.get(&b.id) != Some(&b.last_edited) {
+                    shown.text.insert(b.id.clone(), b.feedback.clone().unwrap_or_default());
+                    shown.stamp.insert(b.id.clone(), b.last_edited);
+                }
             }
             let live: HashSet<String> = fetched.iter().map(|b| b.id.clone()).collect();
             let mut todo = Vec::new();
             for (id, text) in texts {
-                if shown.0.get(id) == Some(text) {
+                if shown.text.get(id) == Some(text) {
                     out.unchanged += 1;
                 } else {
                     todo.push((id.clone(), text.clone()));
                 }
             }
-            for gone in shown.1.difference(&live) {
-                if shown.0.get(gone).map(String::as_str) != Some("ended") {
+            for gone in shown.live.difference(&live) {
+                if shown.text.get(gone).map(String::as_str) != Some("ended") {
                     todo.push((gone.clone(), "ended".to_string()));
                 }
             }
@@ -438,12 +455,12 @@ impl NotionClient {
             match self.write_feedback(&id, &text).await {
                 Ok(()) => {
                     out.written += 1;
-                    self.shown.lock().unwrap_or_else(|p| p.into_inner()).0.insert(id, text);
+                    self.shown.lock().unwrap_or_else(|p| p.into_inner()).text.insert(id, text);
                 }
                 Err(e) => out.failed.push((id, e)),
             }
         }
-        self.shown.lock().unwrap_or_else(|p| p.into_inner()).1 = live;
+        self.shown.lock().unwrap_or_else(|p| p.into_inner()).live = live;
         out
     }
 

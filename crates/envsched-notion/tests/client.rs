@@ -270,3 +270,16 @@ async fn a_person_editing_the_state_cell_is_corrected_and_a_restart_reads_the_ro
     assert_eq!(c.write_back(&texts, &got).await.written, 1);
     assert_eq!(s.rows()[0].feedback, "ready");
 }
+
+#[tokio::test]
+async fn the_same_snapshot_seen_again_does_not_undo_a_write() {
+    let s = StandIn::start(TOKEN, rows(1)).await.unwrap();
+    let c = client(&notion(&s.base_url, "2022-06-28"));
+    let got = c.fetch().await.unwrap();
+    let id = got[0].id.clone();
+    assert_eq!(c.write_back(&[(id.clone(), "waiting for db/stg-aurora".into())], &got).await.written, 1);
+    // The daemon may plan again from the same fetch before the next poll.
+    assert_eq!(c.write_back(&[(id.clone(), "waiting for db/stg-aurora".into())], &got).await.written, 0);
+    assert_eq!(c.write_back(&[(id.clone(), "ready".into())], &got).await.written, 1);
+    assert_eq!(c.write_back(&[(id, "ready".into())], &got).await.written, 0);
+}

@@ -16,14 +16,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use envsched_core::config::ConfigFile;
 use envsched_core::{
-    AuroraStatus, Booking, Config, ConfigError, CycleError, CycleState, DesiredState, Mode, Observed, ObservedCluster,
-    ObservedService, Outcome, Pin, Selector, SourceError, TargetKind, Window, desired, reconcile,
+    AuroraStatus, Booking, BookingSource, Config, ConfigError, CycleError, CycleState, DesiredState, Mode, Observed,
+    ObservedCluster, ObservedService, Outcome, Pin, Report, Selector, TargetKind, desired, reconcile,
 };
 use jiff::civil::date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::{RowEdit, SandboxFleet, ScriptedSource, SimClock, Timing};
+use crate::standin::{Row, StandIn};
+use crate::{SandboxFleet, SimClock, Timing};
 
 /// The 60 services of every slice.
 pub const SERVICES: [&str; 60] = [
@@ -89,6 +90,24 @@ pub const SERVICES: [&str; 60] = [
     "tools/mock-broker",
 ];
 
+/// A change to the bookings database during the week.
+#[derive(Debug, Clone)]
+pub enum DemoEdit {
+    /// Someone adds a row.
+    Add(Row),
+    /// Someone changes a row's status (cancels it).
+    SetStatus {
+        /// Row id.
+        id: String,
+        /// New status.
+        status: String,
+    },
+    /// Notion answers every request with this status until [`DemoEdit::OutageEnds`].
+    Outage(u16),
+    /// The outage is over.
+    OutageEnds,
+}
+
 /// Everything a demo run needs.
 #[derive(Debug)]
 pub struct World {
@@ -98,8 +117,10 @@ pub struct World {
     pub clock: SimClock,
     /// The simulated fleet.
     pub fleet: SandboxFleet,
-    /// The scripted bookings.
-    pub source: ScriptedSource,
+    /// The bookings database as it starts the week (served by the Notion stand-in).
+    pub rows: Vec<Row>,
+    /// What people do to it during the week, and when.
+    pub edits: Vec<(Timestamp, DemoEdit)>,
     /// First simulated minute.
     pub start: Timestamp,
     /// End of the simulation (exclusive).
@@ -116,23 +137,10 @@ fn jst(y: i16, m: i8, d: i8, h: i8, min: i8) -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-fn row(id: &str, title: &str, env: &str, components: &[&str], window: Window) -> Booking {
-    Booking {
-        id: id.to_string(),
-        title: title.to_string(),
-        status: "利用中".into(),
-        components: components.iter().map(|c| c.to_string()).collect(),
-        environment: Some(env.to_string()),
-        window,
-        trashed: false,
-        feedback: None,
-        last_edited: None,
-        url: None,
-    }
-}
-
-fn days(a: (i8, i8), b: (i8, i8)) -> Window {
-    Window::Days { first: date(2026, a.0, a.1), last: date(2026, b.0, b.1) }
+/// A row as Notion stores it: dates as Notion renders them (`2026-11-24`,
+/// `2026-11-25T19:00:00.000+09:00`), `None` for no date.
+fn row(id: &str, title: &str, env: &str, components: &[&str], date: Option<(&str, Option<&str>)>) -> Row {
+    Row::new(id, title, components, date).env(env)
 }
 
 /// Builds the demo world from `config/demo.toml`'s text.
@@ -195,78 +203,99 @@ pub fn world(demo_toml: &str) -> Result<World, ConfigError> {
     let rows = vec![
         // Team A, stg1
         row(
-            "demo-a1",
+            "2b4e6a17-0000-8000-a000-0000000000a1",
             "[A] ServiceSite 改修",
             "stg1",
             &["products/servicesite", "db/aurora"],
-            days((11, 24), (11, 27)),
+            Some(("2026-11-24", Some("2026-11-27"))),
         ),
         row(
-            "demo-a2",
+            "2b4e6a17-0000-8000-a000-0000000000a2",
             "[A] 決済まわり一式（テンプレート）",
             "stg1",
             &["services/creditcard", "services/payment", "services/auth", "services/ledger", "products/mypage"],
-            days((11, 25), (11, 26)),
+            Some(("2026-11-25", Some("2026-11-26"))),
         ),
         // Team B, stg2
         row(
-            "demo-b1",
+            "2b4e6a17-0000-8000-a000-0000000000b1",
             "[B] アプリ1 夜間負荷試験",
             "stg2",
             &["products/app1", "db/aurora"],
-            Window::Span { start: jst(2026, 11, 25, 19, 0), end: Some(jst(2026, 11, 26, 7, 0)) },
+            Some(("2026-11-25T19:00:00.000+09:00", Some("2026-11-26T07:00:00.000+09:00"))),
         ),
-        row("demo-b2", "[B] アプリ1 UI 確認", "stg2", &["products/app1-web"], days((11, 24), (11, 24))),
-        row("demo-b3", "[B] ポイント改修", "stg2", &["products/points"], days((11, 24), (11, 27))),
+        row(
+            "2b4e6a17-0000-8000-a000-0000000000b2",
+            "[B] アプリ1 UI 確認",
+            "stg2",
+            &["products/app1-web"],
+            Some(("2026-11-24", None)),
+        ),
+        row(
+            "2b4e6a17-0000-8000-a000-0000000000b3",
+            "[B] ポイント改修",
+            "stg2",
+            &["products/points"],
+            Some(("2026-11-24", Some("2026-11-27"))),
+        ),
         // Team C, stg3
         row(
-            "demo-c1",
+            "2b4e6a17-0000-8000-a000-0000000000c1",
             "[C] 週末リリース検証",
             "stg3",
             &["products/portfolio", "products/rebalance", "services/market-data"],
-            Window::Span { start: jst(2026, 11, 28, 10, 0), end: Some(jst(2026, 11, 29, 18, 0)) },
+            Some(("2026-11-28T10:00:00.000+09:00", Some("2026-11-29T18:00:00.000+09:00"))),
         ),
-        row("demo-c2", "[C] 検索改善", "stg3", &["products/search"], days((11, 24), (11, 25))),
-        row("demo-c3", "[C] 旧管理画面の調査", "stg3", &["products/legacy-admin"], days((11, 26), (11, 26))),
+        row(
+            "2b4e6a17-0000-8000-a000-0000000000c2",
+            "[C] 検索改善",
+            "stg3",
+            &["products/search"],
+            Some(("2026-11-24", Some("2026-11-25"))),
+        ),
+        row(
+            "2b4e6a17-0000-8000-a000-0000000000c3",
+            "[C] 旧管理画面の調査",
+            "stg3",
+            &["products/legacy-admin"],
+            Some(("2026-11-26", None)),
+        ),
         // QA, stg4
         row(
-            "demo-q1",
+            "2b4e6a17-0000-8000-a000-0000000000d1",
             "[QA] 回帰テスト（全 web）",
             "stg4",
             &["products/*-web", "services/auth", "services/session"],
-            days((11, 26), (11, 27)),
+            Some(("2026-11-26", Some("2026-11-27"))),
         ),
         row(
-            "demo-q2",
+            "2b4e6a17-0000-8000-a000-0000000000d2",
             "[QA] 共通基盤（期間なし）",
             "stg4",
             &["services/feature-flag", "tools/mock-bank"],
-            Window::Open,
+            None,
         ),
     ];
     let edits = vec![
-        (jst(2026, 11, 25, 12, 0), RowEdit::SetStatus { id: "demo-b3".into(), status: "中止".into() }),
+        (
+            jst(2026, 11, 25, 12, 0),
+            DemoEdit::SetStatus { id: "2b4e6a17-0000-8000-a000-0000000000b3".into(), status: "中止".into() },
+        ),
         (
             jst(2026, 11, 26, 10, 0),
-            RowEdit::Add(row(
-                "demo-a3",
+            DemoEdit::Add(row(
+                "2b4e6a17-0000-8000-a000-0000000000a3",
                 "[A] ServiceSite 追加検証（金曜夜）",
                 "stg1",
                 &["products/servicesite-web", "products/servicesite-api"],
-                Window::Span { start: jst(2026, 11, 27, 19, 0), end: Some(jst(2026, 11, 27, 22, 0)) },
+                Some(("2026-11-27T19:00:00.000+09:00", Some("2026-11-27T22:00:00.000+09:00"))),
             )),
         ),
-        (
-            jst(2026, 11, 26, 14, 0),
-            RowEdit::Fail(SourceError::Unavailable {
-                message: "Notion answered 503 service_unavailable three times (request_id 7c1e…)".into(),
-            }),
-        ),
-        (jst(2026, 11, 26, 14, 6), RowEdit::Recover),
+        (jst(2026, 11, 26, 14, 0), DemoEdit::Outage(503)),
+        (jst(2026, 11, 26, 14, 6), DemoEdit::OutageEnds),
     ];
-    let source = ScriptedSource::new(clock.clone(), config.notion.active_statuses.clone(), rows, edits);
     let deploys = vec![(jst(2026, 11, 25, 15, 0), "stg4".to_string(), "campaign-web".to_string(), 1)];
-    Ok(World { config, clock, fleet, source, start, end, deploys })
+    Ok(World { config, clock, fleet, rows, edits, start, end, deploys })
 }
 
 fn toml_file(text: &str) -> Result<ConfigFile, ConfigError> {
@@ -392,8 +421,68 @@ impl Savings {
     }
 }
 
-/// Runs the week: one reconcile cycle per simulated minute, the same cycle `apply` runs.
-pub async fn run(world: &World) -> Result<Simulation, CycleError> {
+/// A source read the way the daemon reads Notion: again when `poll_interval` has passed or
+/// when a row was edited (a webhook event in production), every cycle while reads fail
+/// (so the cycle stays frozen until one succeeds), and from the last answer otherwise —
+/// windows are evaluated locally, so a window opening needs no read.
+struct Polled<'a, S> {
+    inner: &'a S,
+    clock: SimClock,
+    every: SignedDuration,
+    state: std::sync::Mutex<PolledState>,
+}
+
+#[derive(Default)]
+struct PolledState {
+    last: Option<(Timestamp, Vec<Booking>)>,
+    failing: bool,
+    edited: bool,
+}
+
+impl<S: BookingSource + Sync> BookingSource for Polled<'_, S> {
+    async fn fetch(&self) -> Result<Vec<Booking>, envsched_core::SourceError> {
+        let now = envsched_core::Clock::now(&self.clock);
+        let cached = {
+            let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            match &st.last {
+                Some((at, rows)) if !st.failing && !st.edited && now.duration_since(*at) < self.every => {
+                    Some(rows.clone())
+                }
+                _ => None,
+            }
+        };
+        if let Some(rows) = cached {
+            return Ok(rows);
+        }
+        let got = self.inner.fetch().await;
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.edited = false;
+        st.failing = got.is_err();
+        if let Ok(rows) = &got {
+            st.last = Some((now, rows.clone()));
+        }
+        got
+    }
+}
+
+/// Runs the week: one reconcile cycle per simulated minute, the same cycle `apply` runs,
+/// reading bookings from `source` — in `envsched demo`, the real Notion client against
+/// `standin`, to which the week's edits are made as the simulated clock passes them. The
+/// source is re-read every `schedule.poll_interval` and right after each edit (see `Polled`).
+/// `after` runs after every cycle (the demo writes each row's state back there) and returns
+/// events for the timeline.
+pub async fn run<S, F>(world: &World, standin: &StandIn, source: &S, mut after: F) -> Result<Simulation, CycleError>
+where
+    S: BookingSource + Sync,
+    F: AsyncFnMut(&Report, &[Booking]) -> Vec<Event>,
+{
+    let source = Polled {
+        inner: source,
+        clock: world.clock.clone(),
+        every: world.config.schedule.poll_interval,
+        state: std::sync::Mutex::new(PolledState::default()),
+    };
+    let source = &source;
     let config = &world.config;
     let minutes = usize::try_from(world.end.duration_since(world.start).as_mins()).unwrap_or(0);
     let mut booked_config = config.clone();
@@ -436,6 +525,9 @@ pub async fn run(world: &World) -> Result<Simulation, CycleError> {
     let mut was_frozen = false;
     let mut deploys = world.deploys.clone();
     deploys.sort_by_key(|d| std::cmp::Reverse(d.0));
+    let mut edits = world.edits.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut seen_rows: Vec<Booking> = Vec::new();
 
     for m in 0..minutes {
         let now = world.start.checked_add(SignedDuration::from_mins(m as i64)).unwrap_or(world.end);
@@ -450,8 +542,25 @@ pub async fn run(world: &World) -> Result<Simulation, CycleError> {
                 });
             }
         }
-        let r = reconcile(config, &world.source, &world.fleet, &world.clock, &mut state, Mode::Apply).await?;
+        while edits.last().is_some_and(|e| e.0 <= now) {
+            source.state.lock().unwrap_or_else(|p| p.into_inner()).edited = true;
+            match edits.pop().map(|e| e.1) {
+                Some(DemoEdit::Add(row)) => {
+                    let mut rows = standin.rows();
+                    rows.push(row);
+                    standin.set_rows(rows);
+                }
+                Some(DemoEdit::SetStatus { id, status }) => standin.edit_row(&id, |r| r.status = status),
+                Some(DemoEdit::Outage(status)) => standin.set_outage(Some(status)),
+                Some(DemoEdit::OutageEnds) => standin.set_outage(None),
+                None => {}
+            }
+        }
+        let r = reconcile(config, source, &world.fleet, &world.clock, &mut state, Mode::Apply).await?;
         report.cycles += 1;
+        if r.source_error.is_none() {
+            events.extend(after(&r, &state.last_bookings).await);
+        }
         let auto = world.fleet.auto_starts();
         for (at, id) in auto.iter().skip(seen_auto) {
             events.push(Event {
@@ -499,8 +608,20 @@ pub async fn run(world: &World) -> Result<Simulation, CycleError> {
 
         // Sample the world at this minute, as the cycle observed it.
         let snapshot = &r.observed;
-        let rows = world.source.rows();
-        let live: Vec<Booking> = rows.iter().filter(|b| envsched_core::desired::is_live(b, config)).cloned().collect();
+        let live: Vec<Booking> = state.last_bookings.clone();
+        let statuses: BTreeMap<String, String> = standin.rows().into_iter().map(|r| (r.id, r.status)).collect();
+        for b in &live {
+            match seen_rows.iter_mut().find(|s| s.id == b.id) {
+                Some(s) => *s = b.clone(),
+                None => seen_rows.push(b.clone()),
+            }
+        }
+        for s in &mut seen_rows {
+            if let Some(status) = statuses.get(&s.id) {
+                s.status = status.clone();
+            }
+        }
+        let rows = seen_rows.clone();
         let booked = desired(&live, &booked_config, now);
         let idx = envsched_core::observed::ObservedIndex::new(snapshot);
         for (i, t) in config.targets.all().iter().enumerate() {

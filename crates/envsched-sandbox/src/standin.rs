@@ -141,6 +141,20 @@ struct Inner {
     /// At most this many rows per query (Notion: 10,000).
     result_cap: usize,
     request_counter: u64,
+    /// While set, every request is answered with this status (an outage).
+    outage: Option<u16>,
+    /// Edits so far: each edit moves a row's `last_edited_time` forward, as in Notion.
+    edits: u64,
+}
+
+impl Inner {
+    /// The next `last_edited_time`, strictly later than the previous one.
+    fn touch(&mut self) -> String {
+        self.edits += 1;
+        let base: jiff::Timestamp = "2026-11-23T00:00:00Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let t = base.checked_add(jiff::SignedDuration::from_secs(60 * self.edits as i64)).unwrap_or(base);
+        t.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string()
+    }
 }
 
 /// A running stand-in. Dropping it stops the server.
@@ -171,6 +185,8 @@ impl StandIn {
             multi_source: false,
             result_cap: 10_000,
             request_counter: 0,
+            outage: None,
+            edits: 0,
         }));
         let app = Router::new()
             .route("/v1/databases/{id}", get(retrieve_database))
@@ -203,10 +219,13 @@ impl StandIn {
         self.lock().rows = rows;
     }
 
-    /// Applies `f` to the row with `id` (an edit in Notion).
+    /// Applies `f` to the row with `id` (an edit in Notion; `last_edited_time` moves on).
     pub fn edit_row(&self, id: &str, f: impl FnOnce(&mut Row)) {
-        if let Some(r) = self.lock().rows.iter_mut().find(|r| r.id == id) {
+        let mut st = self.lock();
+        let stamp = st.touch();
+        if let Some(r) = st.rows.iter_mut().find(|r| r.id == id) {
             f(r);
+            r.last_edited = stamp;
         }
     }
 
@@ -228,6 +247,12 @@ impl StandIn {
     /// Caps query results like Notion's 10,000-row limit, at `cap` rows.
     pub fn set_result_cap(&self, cap: usize) {
         self.lock().result_cap = cap;
+    }
+
+    /// While `Some(status)`, answers every request with that status (a Notion outage);
+    /// `None` ends it.
+    pub fn set_outage(&self, status: Option<u16>) {
+        self.lock().outage = status;
     }
 
     /// Every request received so far.
@@ -281,7 +306,8 @@ async fn prelude(
             body: serde_json::from_slice(body).unwrap_or(Value::Null),
             status: 200,
         });
-        (rid, st.faults.pop_front(), st.token.clone())
+        let fault = st.outage.map(Fault::Status).or_else(|| st.faults.pop_front());
+        (rid, fault, st.token.clone())
     };
     let answer = |s: &Shared, r: Response| {
         if let Some(last) = lock(s).requests.last_mut() {
@@ -699,7 +725,7 @@ async fn update_page(
             text.push_str(c);
         }
         st.rows[pos].feedback = text;
-        st.rows[pos].last_edited = "2026-11-23T00:00:00.000Z".into();
+        st.rows[pos].last_edited = st.touch();
     }
     let mut p = page(&st.rows[pos], &version, &st);
     p["last_edited_by"] = json!({"object": "user", "id": BOT_USER});

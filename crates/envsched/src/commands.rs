@@ -131,14 +131,74 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// The demo's integration token for its stand-in (not a secret: the stand-in is local).
+const DEMO_TOKEN: &str = "secret_envsched_demo";
+
 fn demo_cmd(a: DemoArgs) -> Result<ExitCode> {
     let world = envsched_sandbox::demo::world(DEMO_CONFIG)?;
     let started = std::time::Instant::now();
-    let sim = runtime()?.block_on(envsched_sandbox::demo::run(&world))?;
+    let (sim, notion) = runtime()?.block_on(demo_week(&world))?;
     let elapsed = started.elapsed();
     match a.output {
-        Output::Text => print!("{}", render::demo::text(&sim, &world.config, render::width(a.width), elapsed)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&render::demo::json(&sim))?),
+        Output::Text => print!("{}", render::demo::text(&sim, &world.config, render::width(a.width), elapsed, &notion)),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&render::demo::json(&sim, &notion))?),
     }
     Ok(if sim.report.booked_minutes_missed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The demo's week: bookings read through the real Notion client from a local stand-in, each
+/// row's state written back after every cycle (and shown in the timeline when it changes).
+async fn demo_week(
+    world: &envsched_sandbox::demo::World,
+) -> Result<(envsched_sandbox::demo::Simulation, render::demo::NotionUse)> {
+    use envsched_sandbox::standin::{DATABASE_ID, StandIn};
+    let standin = StandIn::start(DEMO_TOKEN, world.rows.clone()).await.context("cannot start the Notion stand-in")?;
+    let mut notion = world.config.notion.clone();
+    notion.base_url = standin.base_url.clone();
+    notion.database_id = Some(DATABASE_ID.to_string());
+    notion.environment_property = Some("環境".into());
+    notion.feedback_property = Some("envsched".into());
+    // Simulated minutes pass in microseconds: the real limiter would stretch the week to hours.
+    notion.requests_per_second = 1_000_000.0;
+    let client = envsched_notion::NotionClient::new(&notion, secrecy::SecretString::from(DEMO_TOKEN))?.with_retry(
+        envsched_notion::RetryPolicy {
+            max_retries: 1,
+            min_delay: std::time::Duration::from_millis(1),
+            max_delay: std::time::Duration::from_millis(2),
+        },
+    );
+    let mut told: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut written = 0usize;
+    let sim = envsched_sandbox::demo::run(world, &standin, &client, async |report, bookings| {
+        let texts =
+            envsched_core::feedback(bookings, &report.desired, &report.plan, &world.fleet.snapshot(), &world.config);
+        written += client.write_back(&texts, bookings).await.written;
+        let mut events = Vec::new();
+        for (id, text) in texts {
+            if told.get(&id) == Some(&text) {
+                continue;
+            }
+            told.insert(id.clone(), text.clone());
+            // "starting 3/5" changes every minute or two: Notion shows it, the timeline skips it.
+            if text.starts_with("starting") {
+                continue;
+            }
+            if let Some(b) = bookings.iter().find(|b| b.id == id) {
+                events.push(envsched_sandbox::demo::Event {
+                    at: report.at,
+                    environment: b.environment.clone(),
+                    text: format!("✎ Notion «{}»: {text}", b.title),
+                });
+            }
+        }
+        events
+    })
+    .await?;
+    let requests = standin.requests();
+    let usage = render::demo::NotionUse {
+        queries: requests.iter().filter(|r| r.path.ends_with("/query")).count(),
+        patches: written,
+        failed: requests.iter().filter(|r| r.status >= 400).count(),
+    };
+    Ok((sim, usage))
 }

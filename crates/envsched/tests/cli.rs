@@ -324,8 +324,34 @@ fn the_demo_reports_no_missed_minutes_and_a_fraction_of_always_on() {
     let o = envsched(&["demo", "--output", "json"], &f);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["report"]["booked_minutes_missed"], 0);
-    assert!(v["report"]["service_hours"]["percent"].as_f64().unwrap() <= 20.0);
+    let r = &v["report"];
+    assert_eq!(r["booked_minutes_missed"], 0);
+    assert!(r["service_hours"]["percent"].as_f64().unwrap() <= 20.0);
+    assert_eq!(
+        (r["failed_actions"].as_u64(), r["drift_reparked"].as_u64(), r["aurora_auto_starts"].as_u64()),
+        (Some(0), Some(1), Some(1))
+    );
+    assert_eq!(r["frozen_cycles"], 6, "the six minutes of Notion 503s");
+    assert!(
+        r["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("unknown component products/legacy-admin"))
+    );
+    // Bookings came through the real client from the stand-in, and rows were told their state.
+    assert!(v["notion"]["queries"].as_u64().unwrap() > 600, "{}", v["notion"]);
+    assert!(v["notion"]["rows_told"].as_u64().unwrap() > 20, "{}", v["notion"]);
+    assert!(
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["text"] == "✎ Notion «[A] ServiceSite 改修»: waiting for db/aurora")
+    );
+    // The weekend booking ran outside operating hours, exactly as booked (Sat 10:00 – Sun 18:00).
+    let weekend = v["bookings"].as_array().unwrap().iter().find(|b| b["title"] == "[C] 週末リリース検証").unwrap();
+    assert_eq!(weekend["booked_minutes"], 32 * 60);
     let text = envsched(&["demo", "--width", "100"], &f);
     let out = stdout(&text);
     assert!(out.contains("Booked minutes missed: 0"), "{out}");

@@ -12,8 +12,19 @@ use super::fit;
 
 const LABEL: usize = 34;
 
+/// How the demo used the Notion API (through the stand-in).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotionUse {
+    /// Query requests (one per cycle with ≤ 100 live rows; retries included).
+    pub queries: usize,
+    /// Rows whose state was written back.
+    pub patches: usize,
+    /// Requests answered with an error (the outage).
+    pub failed: usize,
+}
+
 /// Events, the week chart per environment, and the report.
-pub fn text(sim: &Simulation, config: &Config, width: usize, elapsed: Duration) -> String {
+pub fn text(sim: &Simulation, config: &Config, width: usize, elapsed: Duration, notion: &NotionUse) -> String {
     let zone = &config.default_calendar.zone;
     let mut s = String::new();
     let services = sim.targets.iter().filter(|t| t.kind == TargetKind::EcsService).count();
@@ -39,6 +50,11 @@ pub fn text(sim: &Simulation, config: &Config, width: usize, elapsed: Duration) 
     s.push('\n');
     s.push_str(&chart(sim, config, width));
     s.push_str(&report(sim, elapsed));
+    let _ = writeln!(
+        s,
+        "  Notion (a local stand-in, through the real client): {} queries, {} rows told their state, {} requests failed during the outage",
+        notion.queries, notion.patches, notion.failed
+    );
     s
 }
 
@@ -186,9 +202,10 @@ fn report(sim: &Simulation, elapsed: Duration) -> String {
 }
 
 /// The report, events and bookings as JSON.
-pub fn json(sim: &Simulation) -> Value {
+pub fn json(sim: &Simulation, notion: &NotionUse) -> Value {
     let r = &sim.report;
     json!({
+        "notion": {"queries": notion.queries, "rows_told": notion.patches, "failed_requests": notion.failed},
         "start": sim.start.to_string(),
         "minutes": sim.minutes,
         "report": {
