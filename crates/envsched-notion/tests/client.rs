@@ -283,3 +283,34 @@ async fn the_same_snapshot_seen_again_does_not_undo_a_write() {
     assert_eq!(c.write_back(&[(id.clone(), "ready".into())], &got).await.written, 1);
     assert_eq!(c.write_back(&[(id, "ready".into())], &got).await.written, 0);
 }
+
+#[tokio::test]
+async fn a_500_storm_freezes_the_cycle_with_the_error_and_no_actions() {
+    use envsched_core::{Config, CycleState, Mode, reconcile};
+    use envsched_sandbox::{SandboxFleet, SimClock, Timing};
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    let config = Config::from_toml(
+        &format!(
+            "[notion]\ndatabase_id = \"{DATABASE_ID}\"\nbase_url = \"{}\"\n[[targets]]\nname = \"services/creditcard\"\necs = {{ cluster = \"stg1\", service = \"creditcard\" }}\n",
+            s.base_url
+        ),
+        "freeze.toml",
+    )
+    .unwrap();
+    // creditcard runs with no booking: a normal cycle would stop it.
+    let observed: envsched_core::Observed = serde_json::from_str(
+        r#"{"ecs_services": [{"cluster": "stg1", "service": "creditcard", "desired_count": 2, "running_count": 2}]}"#,
+    )
+    .unwrap();
+    let clock = SimClock::new("2026-11-24T03:00:00Z".parse().unwrap());
+    let fleet = SandboxFleet::new(&observed, clock.clone(), Timing::instant());
+    s.push_faults(std::iter::repeat_n(Fault::Status(500), 10));
+    let source = client(&config.notion);
+    let mut state = CycleState::default();
+    let r = reconcile(&config, &source, &fleet, &clock, &mut state, Mode::Apply).await.unwrap();
+    let frozen = r.plan.frozen.as_ref().expect("frozen");
+    assert!(frozen.reason.contains("HTTP 500 internal_server_error"), "{}", frozen.reason);
+    assert!(frozen.reason.contains("keep it running"), "{}", frozen.reason);
+    assert!(r.applied.is_empty());
+    assert_eq!(fleet.snapshot().ecs_services[0].desired_count, 2, "nothing was stopped");
+}
