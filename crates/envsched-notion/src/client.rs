@@ -171,6 +171,9 @@ pub struct NotionClient {
     data_source: Mutex<Option<String>>,
     /// Write-back memory, see [`Shown`].
     shown: Mutex<Shown>,
+    /// The status property's type (`status` or `select`), read from the schema once: the
+    /// query filter must name it.
+    status_kind: Mutex<Option<String>>,
 }
 
 /// What the write-back knows about the rows.
@@ -190,6 +193,8 @@ struct Shown {
 pub struct WriteBack {
     /// Rows patched.
     pub written: usize,
+    /// What was written where: `(row id, text)`.
+    pub rows: Vec<(String, String)>,
     /// Rows already showing the right text.
     pub unchanged: usize,
     /// Rows that could not be patched, with why.
@@ -249,6 +254,7 @@ impl NotionClient {
             retry: RetryPolicy::default(),
             deadline,
             shown: Mutex::new(Shown::default()),
+            status_kind: Mutex::new(None),
         })
     }
 
@@ -364,13 +370,42 @@ impl NotionClient {
             .ok_or_else(|| SourceError::Schema { message: format!("GET {path} returned no properties") })
     }
 
+    /// The status property's type, from the schema the first time (one extra request per
+    /// process). A missing or wrongly typed property is a schema error naming it.
+    async fn status_kind(&self) -> Result<String, SourceError> {
+        if let Some(k) = self.status_kind.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(k);
+        }
+        let props = self.schema().await?;
+        let name = &self.notion.status_property;
+        let kind = match props.get(name).and_then(|p| p.get("type")).and_then(Value::as_str) {
+            Some(k @ ("status" | "select")) => k.to_string(),
+            Some(other) => {
+                return Err(SourceError::Schema {
+                    message: format!(
+                        "notion.status_property {name:?} is a {other} property; it must be status or select — run `envsched check`"
+                    ),
+                });
+            }
+            None => {
+                return Err(SourceError::Schema {
+                    message: format!(
+                        "the database has no property {name:?} (notion.status_property): renamed in Notion? run `envsched check` to see the candidates"
+                    ),
+                });
+            }
+        };
+        *self.status_kind.lock().unwrap_or_else(|p| p.into_inner()) = Some(kind.clone());
+        Ok(kind)
+    }
+
     /// The query body: status filter only, pages of 100.
-    fn filter(&self, cursor: Option<&str>) -> Value {
+    fn filter(&self, kind: &str, cursor: Option<&str>) -> Value {
         let any: Vec<Value> = self
             .notion
             .active_statuses
             .iter()
-            .map(|s| json!({"property": self.notion.status_property, "status": {"equals": s}}))
+            .map(|s| json!({"property": self.notion.status_property, kind: {"equals": s}}))
             .collect();
         let mut body = json!({"filter": {"or": any}, "page_size": 100});
         if let Some(c) = cursor {
@@ -381,12 +416,13 @@ impl NotionClient {
 
     async fn fetch_all(&self) -> Result<Vec<Booking>, SourceError> {
         let path = self.query_path().await?;
+        let kind = self.status_kind().await?;
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen: HashSet<String> = HashSet::new();
         // 10,000 rows at 100 per page, plus one: more pages than that cannot be right.
         for page_no in 1..=101 {
-            let body = self.filter(cursor.as_deref());
+            let body = self.filter(&kind, cursor.as_deref());
             let v = self
                 .call(Method::POST, &path, Some(&body))
                 .await
@@ -417,8 +453,9 @@ impl NotionClient {
     /// this cycle's fetch: a row's current text there wins over memory, so a person's edit of
     /// the cell is corrected, and a restart reads the state from the rows. No-op without
     /// `notion.feedback_property`. Uses the same rate limiter as queries. Call it only after a
-    /// successful fetch: given an empty `fetched` because the fetch failed, every row would
-    /// look gone and be told `ended`.
+    /// successful fetch and an unfrozen plan: given an empty `fetched` (a failed fetch, or an
+    /// empty one the suspicious-drop guard froze), every row would look gone and be told
+    /// `ended`.
     pub async fn write_back(&self, texts: &[(String, String)], fetched: &[Booking]) -> WriteBack {
         let mut out = WriteBack::default();
         if self.notion.feedback_property.is_none() {
@@ -455,6 +492,7 @@ impl NotionClient {
             match self.write_feedback(&id, &text).await {
                 Ok(()) => {
                     out.written += 1;
+                    out.rows.push((id.clone(), text.clone()));
                     self.shown.lock().unwrap_or_else(|p| p.into_inner()).text.insert(id, text);
                 }
                 Err(e) => out.failed.push((id, e)),

@@ -64,8 +64,11 @@ async fn both_api_versions_return_the_same_bookings() {
     assert_eq!(
         paths,
         [
+            // The schema once per process (the status property's type), then the query.
+            format!("GET /v1/databases/{DATABASE_ID} 2022-06-28"),
             format!("POST /v1/databases/{DATABASE_ID}/query 2022-06-28"),
             format!("GET /v1/databases/{DATABASE_ID} 2025-09-03"),
+            format!("GET /v1/data_sources/{DATA_SOURCE_ID} 2025-09-03"),
             format!("POST /v1/data_sources/{DATA_SOURCE_ID}/query 2025-09-03"),
         ]
     );
@@ -99,7 +102,7 @@ async fn a_429_is_retried_after_its_retry_after() {
     s.push_faults([Fault::RateLimited(1)]);
     let got = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap();
     assert_eq!(got.len(), 3);
-    let q = queries(&s);
+    let q = s.requests();
     assert_eq!((q[0].status, q[1].status), (429, 200));
     assert!(q[1].at.duration_since(q[0].at) >= Duration::from_secs(1), "waited {:?}", q[1].at.duration_since(q[0].at));
 }
@@ -113,7 +116,7 @@ async fn a_500_storm_becomes_a_clear_source_error_after_bounded_retries() {
     let msg = err.to_string();
     assert!(msg.contains("HTTP 500 internal_server_error"), "{msg}");
     assert!(msg.contains("request_id 5a1e0000-"), "{msg}");
-    assert_eq!(queries(&s).len(), 4, "1 attempt + 3 retries");
+    assert_eq!(s.requests().len(), 4, "1 attempt + 3 retries");
 }
 
 #[tokio::test]
@@ -138,7 +141,8 @@ async fn the_result_cap_is_an_error_never_a_short_list() {
 #[tokio::test]
 async fn a_cursor_loop_is_an_error() {
     let s = StandIn::start(TOKEN, rows(250)).await.unwrap();
-    s.push_faults([Fault::CursorLoop, Fault::CursorLoop]);
+    // The first fault is spent on the schema request; the next two loop the cursor.
+    s.push_faults([Fault::CursorLoop, Fault::CursorLoop, Fault::CursorLoop]);
     let err = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap_err();
     assert!(matches!(err, SourceError::Incomplete { .. }), "{err}");
 }
@@ -167,8 +171,19 @@ async fn a_status_property_renamed_in_notion_is_an_error_naming_it() {
     s.rename_status_property("状態");
     let err = client(&notion(&s.base_url, "2025-09-03")).fetch().await.unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("Could not find property with name or id: ステータス"), "{msg}");
+    assert!(msg.contains("no property \"ステータス\" (notion.status_property)"), "{msg}");
     assert!(msg.contains("envsched check"), "{msg}");
+    assert_eq!(err.kind(), "schema");
+}
+
+#[tokio::test]
+async fn a_select_typed_status_property_is_filtered_with_a_select_condition() {
+    let s = StandIn::start(TOKEN, rows(8)).await.unwrap();
+    s.set_status_is_select(true);
+    let got = client(&notion(&s.base_url, "2025-09-03")).fetch().await.unwrap();
+    assert_eq!(got.len(), 6);
+    let q = queries(&s);
+    assert_eq!(q[0].body["filter"]["or"][0]["select"]["equals"], "利用中");
 }
 
 #[tokio::test]

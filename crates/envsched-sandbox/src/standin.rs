@@ -145,6 +145,8 @@ struct Inner {
     outage: Option<u16>,
     /// Edits so far: each edit moves a row's `last_edited_time` forward, as in Notion.
     edits: u64,
+    /// The status property is a select, not a status.
+    status_is_select: bool,
 }
 
 impl Inner {
@@ -187,6 +189,7 @@ impl StandIn {
             request_counter: 0,
             outage: None,
             edits: 0,
+            status_is_select: false,
         }));
         let app = Router::new()
             .route("/v1/databases/{id}", get(retrieve_database))
@@ -237,6 +240,12 @@ impl StandIn {
     /// Renames the status property in the schema and in every row (schema drift).
     pub fn rename_status_property(&self, to: &str) {
         self.lock().status_renamed_to = Some(to.to_string());
+    }
+
+    /// Makes the status property a `select` (some databases use one): filters must then
+    /// say `select`, as in Notion.
+    pub fn set_status_is_select(&self, on: bool) {
+        self.lock().status_is_select = on;
     }
 
     /// Gives the database a second data source (API 2025-09-03).
@@ -580,13 +589,14 @@ fn query(s: &Shared, body: &Bytes, version: &str, rid: &str, fault: Option<Fault
     }
     let st = lock(s);
     let status_name = st.status_renamed_to.clone().unwrap_or_else(|| "ステータス".to_string());
+    let kind = if st.status_is_select { "select" } else { "status" };
     let matches = match req.get("filter") {
         None => Ok(None),
-        Some(f) => compile_filter(f, &status_name).map(Some),
+        Some(f) => compile_filter(f, &status_name, kind).map(Some),
     };
     let wanted = match matches {
         Ok(w) => w,
-        Err(p) => return error(400, "validation_error", &format!("Could not find property with name or id: {p}"), rid),
+        Err(p) => return error(400, "validation_error", &p, rid),
     };
     let rows: Vec<&Row> = st
         .rows
@@ -642,22 +652,24 @@ fn query(s: &Shared, body: &Bytes, version: &str, rid: &str, fault: Option<Fault
     finish(s, StatusCode::OK, Value::Object(out), rid, fault)
 }
 
-/// The status values a filter accepts; `Err(property)` when it names an unknown property.
-fn compile_filter(f: &Value, status_name: &str) -> Result<Vec<String>, String> {
+/// The status values a filter accepts; `Err(message)` for a filter Notion would refuse (an
+/// unknown property, or a condition of the wrong type for the property).
+fn compile_filter(f: &Value, status_name: &str, kind: &str) -> Result<Vec<String>, String> {
     if let Some(any) = f.get("or").and_then(Value::as_array) {
         let mut out = Vec::new();
         for sub in any {
-            out.extend(compile_filter(sub, status_name)?);
+            out.extend(compile_filter(sub, status_name, kind)?);
         }
         return Ok(out);
     }
     let prop = f.get("property").and_then(Value::as_str).unwrap_or("");
     if prop != status_name {
-        return Err(prop.to_string());
+        return Err(format!("Could not find property with name or id: {prop}"));
     }
-    let equals =
-        f.get("status").or_else(|| f.get("select")).and_then(|c| c.get("equals")).and_then(Value::as_str).unwrap_or("");
-    Ok(vec![equals.to_string()])
+    let Some(cond) = f.get(kind) else {
+        return Err(format!("body failed validation: filter on {prop} must use a {kind} condition."));
+    };
+    Ok(vec![cond.get("equals").and_then(Value::as_str).unwrap_or("").to_string()])
 }
 
 async fn retrieve_page(
@@ -805,7 +817,11 @@ fn schema(st: &Inner) -> Value {
             |(name, color, _)| json!({"id": status_option_id(name), "name": name, "color": color, "description": null}),
         )
         .collect();
-    props.insert(status_name.clone(), json!({"id": "Rb%3Ez", "name": status_name, "description": null, "type": "status", "status": {"options": options, "groups": groups}}));
+    if st.status_is_select {
+        props.insert(status_name.clone(), json!({"id": "Rb%3Ez", "name": status_name, "description": null, "type": "select", "select": {"options": options}}));
+    } else {
+        props.insert(status_name.clone(), json!({"id": "Rb%3Ez", "name": status_name, "description": null, "type": "status", "status": {"options": options, "groups": groups}}));
+    }
     props.insert(
         "名前".into(),
         json!({"id": "title", "name": "名前", "description": null, "type": "title", "title": {}}),
@@ -837,7 +853,8 @@ fn page(r: &Row, version: &str, st: &Inner) -> Value {
     );
     props.insert("期間".into(), json!({"id": "pT%5Ds", "type": "date", "date": date}));
     props.insert("コンポーネント".into(), json!({"id": "k%40Wd", "type": "multi_select", "multi_select": r.components.iter().map(|c| option(c, "blue")).collect::<Vec<_>>()}));
-    props.insert(status_name, json!({"id": "Rb%3Ez", "type": "status", "status": {"id": status_option_id(&r.status), "name": r.status, "color": status_color}}));
+    let kind = if st.status_is_select { "select" } else { "status" };
+    props.insert(status_name, json!({"id": "Rb%3Ez", "type": kind, kind: {"id": status_option_id(&r.status), "name": r.status, "color": status_color}}));
     props.insert("名前".into(), json!({"id": "title", "type": "title", "title": [rich_text(&r.title)]}));
     let mut p = serde_json::Map::new();
     p.insert("object".into(), json!("page"));

@@ -109,8 +109,9 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
         std::fs::write(path, after + "\n").with_context(|| format!("cannot write {}", path.display()))?;
     }
     // Tell each row its state (after AWS was acted on; a write failure changes no action).
-    // Never after a failed fetch: every row would look vanished and be told "ended".
-    if let (Source::Notion(client), Mode::Apply, None) = (&source, mode, &report.source_error) {
+    // Never after a failed fetch or while frozen: every row would look vanished and be told
+    // "ended".
+    if let (Source::Notion(client), Mode::Apply, None, None) = (&source, mode, &report.source_error, &p.frozen) {
         let texts = envsched_core::feedback(&state.last_bookings, &report.desired, p, &fleet.snapshot(), &config);
         let wb = rt.block_on(client.write_back(&texts, &state.last_bookings));
         eprintln!(
@@ -167,31 +168,34 @@ async fn demo_week(
             max_delay: std::time::Duration::from_millis(2),
         },
     );
-    let mut told: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    // Titles and environments of every row seen, to name rows that have left the live set.
+    let mut seen: std::collections::HashMap<String, (String, Option<String>)> = std::collections::HashMap::new();
     let mut written = 0usize;
     let sim = envsched_sandbox::demo::run(world, &standin, &client, async |report, bookings| {
+        // Never while frozen: an empty, suspicious fetch would tell every row "ended".
+        if report.plan.frozen.is_some() {
+            return Vec::new();
+        }
+        for b in bookings {
+            seen.insert(b.id.clone(), (b.title.clone(), b.environment.clone()));
+        }
         let texts =
             envsched_core::feedback(bookings, &report.desired, &report.plan, &world.fleet.snapshot(), &world.config);
-        written += client.write_back(&texts, bookings).await.written;
-        let mut events = Vec::new();
-        for (id, text) in texts {
-            if told.get(&id) == Some(&text) {
-                continue;
-            }
-            told.insert(id.clone(), text.clone());
+        let wb = client.write_back(&texts, bookings).await;
+        written += wb.written;
+        wb.rows
+            .into_iter()
             // "starting 3/5" changes every minute or two: Notion shows it, the timeline skips it.
-            if text.starts_with("starting") {
-                continue;
-            }
-            if let Some(b) = bookings.iter().find(|b| b.id == id) {
-                events.push(envsched_sandbox::demo::Event {
+            .filter(|(_, text)| !text.starts_with("starting"))
+            .filter_map(|(id, text)| {
+                let (title, environment) = seen.get(&id)?.clone();
+                Some(envsched_sandbox::demo::Event {
                     at: report.at,
-                    environment: b.environment.clone(),
-                    text: format!("✎ Notion «{}»: {text}", b.title),
-                });
-            }
-        }
-        events
+                    environment,
+                    text: format!("✎ Notion «{title}»: {text}"),
+                })
+            })
+            .collect()
     })
     .await?;
     let requests = standin.requests();
