@@ -1,5 +1,7 @@
 //! The real client against the Notion stand-in over HTTP on 127.0.0.1.
 
+mod common;
+
 use std::time::Duration;
 
 use envsched_core::config::NotionSection;
@@ -84,16 +86,11 @@ async fn three_pages_are_followed_to_the_end_with_the_status_filter() {
     assert!(q[0].body.get("start_cursor").is_none());
     assert_eq!(q[1].body["start_cursor"], got[100].id.as_str());
     // The request body has the recorded shape: `or` over the active statuses, 100 per page.
-    let fixture: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("query-request-status-filter.json")).unwrap())
-            .unwrap();
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixtures().join("query-request-status-filter.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(q[0].body, fixture);
-}
-
-fn fixtures() -> std::path::PathBuf {
-    std::env::var_os("ENVSCHED_NOTION_FIXTURES")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion"))
 }
 
 #[tokio::test]

@@ -2,16 +2,18 @@
 //! `../shared/fixtures/notion` — the same keys and JSON types at every level — so the
 //! client is tested against Notion's shapes, not our assumptions.
 
+mod common;
+
 use envsched_sandbox::standin::{DATA_SOURCE_ID, DATABASE_ID, Fault, Row, StandIn};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "secret_contract";
 
 fn fixture(name: &str) -> Value {
-    let dir = std::env::var_os("ENVSCHED_NOTION_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion")
-    });
-    serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(common::fixtures().join(name)).unwrap_or_else(|e| panic!("{name}: {e}")),
+    )
+    .unwrap()
 }
 
 /// Differences in shape between `want` (a fixture) and `got` (the stand-in), as paths.

@@ -1,7 +1,7 @@
 //! The parser against the recorded Notion responses in `../shared/fixtures/notion`, read in
 //! place (never copied), and against the parsed expectations in `expected.json`.
 
-use std::path::PathBuf;
+mod common;
 
 use envsched_core::config::NotionSection;
 use envsched_core::{Booking, Config, Window, desired};
@@ -9,20 +9,8 @@ use envsched_notion::parse::parse_date;
 use envsched_notion::{ParseError, parse_page, parse_query_response};
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    let dir = std::env::var_os("ENVSCHED_NOTION_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion"));
-    assert!(
-        dir.join("expected.json").exists(),
-        "Notion fixtures not found at {} (set ENVSCHED_NOTION_FIXTURES)",
-        dir.display()
-    );
-    dir
-}
-
 fn read(name: &str) -> String {
-    std::fs::read_to_string(fixtures().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    std::fs::read_to_string(common::fixtures().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn notion() -> NotionSection {

@@ -1,5 +1,7 @@
 //! Webhook deliveries from `../shared/fixtures/notion/webhook`, byte for byte.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -8,10 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 fn dir() -> PathBuf {
-    std::env::var_os("ENVSCHED_NOTION_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion"))
-        .join("webhook")
+    common::fixtures().join("webhook")
 }
 
 fn raw(name: &str) -> Vec<u8> {

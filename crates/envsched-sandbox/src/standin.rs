@@ -399,6 +399,12 @@ async fn prelude(
     Ok((rid, version, fault))
 }
 
+/// The 400 `invalid_request_url` Notion answers when an endpoint is called under the wrong
+/// API version, if it is.
+fn wrong_version(version: &str, wanted: &str, rid: &str) -> Option<Response> {
+    (version != wanted).then(|| error(400, "invalid_request_url", "Invalid request URL.", rid))
+}
+
 fn not_shared(rid: &str) -> Response {
     error(
         404,
@@ -503,8 +509,8 @@ async fn retrieve_data_source(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if version != "2025-09-03" {
-        return error(400, "invalid_request_url", "Invalid request URL.", &rid);
+    if let Some(r) = wrong_version(&version, "2025-09-03", &rid) {
+        return r;
     }
     if !same_id(&id, DATA_SOURCE_ID) {
         return error(404, "object_not_found", &format!("Could not find data source with ID: {id}."), &rid);
@@ -547,8 +553,8 @@ async fn query_database(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if version != "2022-06-28" {
-        return error(400, "invalid_request_url", "Invalid request URL.", &rid);
+    if let Some(r) = wrong_version(&version, "2022-06-28", &rid) {
+        return r;
     }
     if !same_id(&id, DATABASE_ID) {
         return not_shared(&rid);
@@ -568,8 +574,8 @@ async fn query_data_source(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if version != "2025-09-03" {
-        return error(400, "invalid_request_url", "Invalid request URL.", &rid);
+    if let Some(r) = wrong_version(&version, "2025-09-03", &rid) {
+        return r;
     }
     if !same_id(&id, DATA_SOURCE_ID) {
         return error(404, "object_not_found", &format!("Could not find data source with ID: {id}."), &rid);
