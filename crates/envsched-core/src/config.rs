@@ -51,6 +51,19 @@ pub struct ConfigFile {
     /// Prices used for the savings estimate (demo report, metrics).
     #[serde(default)]
     pub pricing: PricingSection,
+    /// Where the AWS fleet lives.
+    #[serde(default)]
+    pub aws: AwsSection,
+}
+
+/// `[aws]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSection {
+    /// The Region of the clusters; default: the standard chain's (`AWS_REGION`, profile, or
+    /// the ECS task's Region).
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// `[notion]`: the bookings database.
@@ -419,6 +432,8 @@ pub struct Config {
     pub tags: TagKeys,
     /// Prices for estimates.
     pub pricing: PricingSection,
+    /// AWS settings.
+    pub aws: AwsSection,
 }
 
 /// Timing, parsed.
@@ -665,6 +680,7 @@ impl Validator {
             safety: safety?,
             tags: TagKeys::with_prefix(&f.tags.prefix),
             pricing: f.pricing.clone(),
+            aws: f.aws.clone(),
         })
     }
 

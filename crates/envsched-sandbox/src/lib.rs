@@ -13,11 +13,14 @@
 //! * [`standin`] — a Notion stand-in HTTP server: the same endpoints and shapes as the Notion
 //!   API, rows in memory, faults switchable per request.
 //!
+//! * [`moto`] — starting moto's server, the AWS emulator the tests talk to through the SDK.
+//!
 //! Never used by `envsched run` against real AWS.
 #![deny(missing_docs)]
 
 pub mod demo;
 mod fleet;
+pub mod moto;
 mod source;
 pub mod standin;
 

@@ -19,7 +19,7 @@ pub struct Cli {
 pub enum Command {
     /// Show what envsched would do now (or --at an instant): actions by phase, with reasons.
     Plan(PlanArgs),
-    /// Plan once and carry the actions out (on the sandbox fleet until the AWS fleet lands).
+    /// Plan once and carry the actions out (on AWS, or on a snapshot with --observed).
     Apply(ApplyArgs),
     /// Run a simulated week of the seed's world (4 slices × 60 services) and report savings.
     Demo(DemoArgs),
@@ -45,7 +45,8 @@ pub struct Inputs {
     /// Without it, bookings are read from Notion as configured (token from notion.token_env).
     #[arg(long, value_name = "FILE")]
     pub bookings: Vec<PathBuf>,
-    /// A fleet snapshot (JSON: {"ecs_services": [...], "aurora_clusters": [...]}).
+    /// A fleet snapshot (JSON: {"ecs_services": [...], "aurora_clusters": [...]}) to plan and
+    /// apply against instead of AWS (apply then acts on an in-memory copy).
     #[arg(long, value_name = "FILE")]
     pub observed: Option<PathBuf>,
     /// Plan for this instant instead of now (RFC 3339, e.g. 2026-11-24T20:00:00+09:00).

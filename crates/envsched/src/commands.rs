@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envsched_core::{BookingSource, CycleState, FixedSource, Mode, Outcome, Policy, desired, plan, reconcile};
+use envsched_core::{
+    BookingSource, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, Policy, desired, plan, reconcile,
+};
 use envsched_sandbox::{SandboxFleet, SimClock, Timing};
 
 use crate::cli::{ApplyArgs, CheckArgs, Cli, Command, DemoArgs, Output, PlanArgs};
@@ -47,6 +49,47 @@ impl BookingSource for Source {
     }
 }
 
+/// What `plan` and `apply` act on: a snapshot file (the sandbox fleet), or AWS.
+enum Fleets {
+    Snapshot(Box<SandboxFleet>),
+    Aws(Box<envsched_aws::AwsFleet>),
+}
+
+impl Fleets {
+    async fn new(
+        observed: Option<&std::path::Path>,
+        config: &envsched_core::Config,
+        at: jiff::Timestamp,
+    ) -> Result<Fleets> {
+        Ok(match observed {
+            Some(path) => {
+                let snapshot = inputs::observed(path)?;
+                Fleets::Snapshot(Box::new(SandboxFleet::new(&snapshot, SimClock::new(at), Timing::instant())))
+            }
+            None => Fleets::Aws(Box::new(envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await)),
+        })
+    }
+}
+
+impl Fleet for Fleets {
+    async fn observe(
+        &self,
+        targets: &envsched_core::TargetSet,
+    ) -> Result<envsched_core::Observed, envsched_core::FleetError> {
+        match self {
+            Fleets::Snapshot(f) => f.observe(targets).await,
+            Fleets::Aws(f) => f.observe(targets).await,
+        }
+    }
+
+    async fn apply(&self, action: &envsched_core::Action) -> Outcome {
+        match self {
+            Fleets::Snapshot(f) => f.apply(action).await,
+            Fleets::Aws(f) => f.apply(action).await,
+        }
+    }
+}
+
 fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     let config = inputs::config(&a.config)?;
     let client = inputs::notion(&config)?;
@@ -75,9 +118,12 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
     let config = inputs::config(&a.inputs.config)?;
     let source = Source::new(&a.inputs.bookings, &config)?;
-    let observed = inputs::observed(a.inputs.observed.as_deref())?;
     let at = inputs::at(a.inputs.at.as_deref())?;
-    let bookings = runtime()?.block_on(source.fetch()).context("cannot read the bookings, so there is no plan")?;
+    let rt = runtime()?;
+    let fleet = rt.block_on(Fleets::new(a.inputs.observed.as_deref(), &config, at))?;
+    let observed =
+        rt.block_on(fleet.observe(&config.targets)).context("cannot observe the fleet, so there is no plan")?;
+    let bookings = rt.block_on(source.fetch()).context("cannot read the bookings, so there is no plan")?;
     let p = plan(&desired(&bookings, &config, at), &observed, &Policy::new(&config, None));
     match a.inputs.output {
         Output::Text => print!("{}", render::plan::text(&p, &config)),
@@ -89,15 +135,15 @@ fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
 fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     let config = inputs::config(&a.inputs.config)?;
     let source = Source::new(&a.inputs.bookings, &config)?;
-    let observed = inputs::observed(a.inputs.observed.as_deref())?;
     let at = inputs::at(a.inputs.at.as_deref())?;
-    // Until the AWS fleet lands, apply acts on the sandbox fleet loaded from --observed
-    // (changes take effect at once), through the same reconcile cycle `run` and `demo` use.
-    let clock = SimClock::new(at);
-    let fleet = SandboxFleet::new(&observed, clock.clone(), Timing::instant());
+    // With --observed, apply acts on the sandbox fleet loaded from that snapshot (changes
+    // take effect at once); without it, on AWS. Either way through the reconcile cycle `run`
+    // and `demo` use.
+    let rt = runtime()?;
+    let fleet = rt.block_on(Fleets::new(a.inputs.observed.as_deref(), &config, at))?;
+    let clock = FixedClock(at);
     let mode = if a.dry_run { Mode::DryRun } else { Mode::Apply };
     let mut state = CycleState::default();
-    let rt = runtime()?;
     let report = rt.block_on(reconcile(&config, &source, &fleet, &clock, &mut state, mode))?;
     let (p, applied) = (&report.plan, &report.applied);
     match a.inputs.output {
@@ -105,14 +151,15 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
         Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(p, Some(applied)))?),
     }
     if let Some(path) = &a.save_observed {
-        let after = serde_json::to_string_pretty(&fleet.snapshot())?;
+        let after = serde_json::to_string_pretty(&rt.block_on(fleet.observe(&config.targets))?)?;
         std::fs::write(path, after + "\n").with_context(|| format!("cannot write {}", path.display()))?;
     }
     // Tell each row its state (after AWS was acted on; a write failure changes no action).
     // Never after a failed fetch or while frozen: every row would look vanished and be told
     // "ended".
     if let (Source::Notion(client), Mode::Apply, None, None) = (&source, mode, &report.source_error, &p.frozen) {
-        let texts = envsched_core::feedback(&state.last_bookings, &report.desired, p, &fleet.snapshot(), &config);
+        let now = rt.block_on(fleet.observe(&config.targets)).unwrap_or_else(|_| report.observed.clone());
+        let texts = envsched_core::feedback(&state.last_bookings, &report.desired, p, &now, &config);
         let wb = rt.block_on(client.write_back(&texts, &state.last_bookings));
         eprintln!(
             "notion write-back: {} rows updated, {} unchanged, {} failed",

@@ -41,8 +41,7 @@ pub fn bookings(paths: &[std::path::PathBuf], config: &Config) -> Result<Vec<Boo
 }
 
 /// Reads a fleet snapshot.
-pub fn observed(path: Option<&Path>) -> Result<Observed> {
-    let Some(path) = path else { bail!("{}", envsched_aws::NOT_IMPLEMENTED) };
+pub fn observed(path: &Path) -> Result<Observed> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read observed file {}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {

@@ -311,11 +311,20 @@ fn bad_input_exits_1_naming_the_file_row_or_key_and_acts_on_nothing() {
 }
 
 #[test]
-fn plan_without_an_observed_file_says_what_is_missing() {
+fn without_an_observed_file_aws_is_asked_and_an_unreachable_aws_is_a_clear_error() {
     let f = Files::new();
     let p = pages();
-    let o = envsched(&["plan", "--config", "config.toml", "--bookings", &p[0], "--bookings", &p[1]], &f);
-    fails_naming(&o, &["AWS fleet is not implemented yet", "--observed"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_envsched"))
+        .args(["plan", "--config", "config.toml", "--bookings", &p[0], "--bookings", &p[1]])
+        .current_dir(f.dir.path())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "ap-northeast-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    fails_naming(&o, &["cannot observe the fleet", "ecs:DescribeServices"]);
 }
 
 #[test]

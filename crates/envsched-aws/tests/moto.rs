@@ -1,0 +1,277 @@
+//! The AWS fleet against moto's server (a real AWS emulator speaking the real wire protocol),
+//! through the official SDK. One moto process per test: tests run in parallel and never share
+//! state.
+
+use aws_sdk_ecs::types::ContainerDefinition;
+use envsched_aws::AwsFleet;
+use envsched_core::{Booking, Config, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, Window, reconcile};
+use envsched_sandbox::moto::MotoServer;
+
+struct Moto {
+    server: MotoServer,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        Moto { server: MotoServer::start().expect("moto_server starts") }
+    }
+
+    async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("ap-northeast-1"))
+            .endpoint_url(&self.server.url)
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "moto"))
+            .load()
+            .await
+    }
+}
+
+const CONFIG: &str = r#"
+time_zone = "Asia/Tokyo"
+[schedule]
+lead = "0s"
+[safety]
+protected = ["prod-*"]
+[[environments]]
+name = "stg1"
+[[targets]]
+name = "db/stg-aurora"
+environment = "stg1"
+aurora = { cluster_id = "stg1-aurora" }
+[[targets]]
+name = "products/app1-web"
+environment = "stg1"
+ecs = { cluster = "stg1", service = "app1-web" }
+[[targets]]
+name = "services/creditcard"
+environment = "stg1"
+ecs = { cluster = "stg1", service = "creditcard" }
+count = 2
+[[targets]]
+name = "services/prod-mirror"
+environment = "stg1"
+ecs = { cluster = "stg1", service = "prod-mirror" }
+"#;
+
+/// stg1 with app1-web (3 tasks, autoscaling 1–4), creditcard (1), prod-mirror (1, protected
+/// by name), monitor (1, not a target) and an available Aurora cluster.
+async fn world(sdk: &aws_config::SdkConfig) {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
+    ecs.register_task_definition()
+        .family("app")
+        .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
+        .send()
+        .await
+        .unwrap();
+    for (svc, count) in [("app1-web", 3), ("creditcard", 1), ("prod-mirror", 1), ("monitor", 1)] {
+        ecs.create_service()
+            .cluster("stg1")
+            .service_name(svc)
+            .task_definition("app")
+            .desired_count(count)
+            .send()
+            .await
+            .unwrap();
+    }
+    aws_sdk_applicationautoscaling::Client::new(sdk)
+        .register_scalable_target()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_id("service/stg1/app1-web")
+        .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(1)
+        .max_capacity(4)
+        .send()
+        .await
+        .unwrap();
+    aws_sdk_rds::Client::new(sdk)
+        .create_db_cluster()
+        .db_cluster_identifier("stg1-aurora")
+        .engine("aurora-postgresql")
+        .master_username("envsched")
+        .master_user_password("correct-horse-battery")
+        .send()
+        .await
+        .unwrap();
+}
+
+fn config() -> Config {
+    Config::from_toml(CONFIG, "moto.toml").unwrap()
+}
+
+fn booking(components: &[&str]) -> Booking {
+    Booking {
+        id: "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a701".into(),
+        title: "moto".into(),
+        status: "利用中".into(),
+        components: components.iter().map(|c| c.to_string()).collect(),
+        environment: Some("stg1".into()),
+        window: Window::Open,
+        trashed: false,
+        feedback: None,
+        last_edited: None,
+        url: None,
+    }
+}
+
+const AT: &str = "2026-11-24T03:00:00Z";
+
+async fn cycle(fleet: &AwsFleet, bookings: Vec<Booking>) -> envsched_core::Report {
+    let clock = FixedClock(AT.parse().unwrap());
+    reconcile(&config(), &FixedSource(bookings), fleet, &clock, &mut CycleState::default(), Mode::Apply).await.unwrap()
+}
+
+fn mutating(fleet: &AwsFleet) -> usize {
+    fleet.calls().iter().filter(|(op, _)| !op.contains("Describe") && !op.contains("List")).map(|(_, n)| n).sum()
+}
+
+async fn service(sdk: &aws_config::SdkConfig, name: &str) -> (i32, Vec<(String, String)>) {
+    let out = aws_sdk_ecs::Client::new(sdk)
+        .describe_services()
+        .cluster("stg1")
+        .services(name)
+        .include(aws_sdk_ecs::types::ServiceField::Tags)
+        .send()
+        .await
+        .unwrap();
+    let s = &out.services()[0];
+    let tags = s.tags().iter().map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string())).collect();
+    (s.desired_count(), tags)
+}
+
+async fn capacity(sdk: &aws_config::SdkConfig) -> (i32, i32) {
+    let out = aws_sdk_applicationautoscaling::Client::new(sdk)
+        .describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_ids("service/stg1/app1-web")
+        .send()
+        .await
+        .unwrap();
+    let t = &out.scalable_targets()[0];
+    (t.min_capacity(), t.max_capacity())
+}
+
+#[tokio::test]
+async fn observe_reads_counts_tags_autoscaling_and_cluster_status_in_batches() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let fleet = AwsFleet::new(&sdk);
+    let observed = fleet.observe(&config().targets).await.unwrap();
+    let web = observed.ecs_services.iter().find(|s| s.service == "app1-web").unwrap();
+    assert_eq!(web.desired_count, 3);
+    assert_eq!(web.autoscaling, Some(envsched_core::Capacity { min: 1, max: 4 }));
+    assert_eq!(observed.ecs_services.len(), 3, "only targets are described (monitor is not one)");
+    assert_eq!(observed.aurora_clusters[0].status, envsched_core::AuroraStatus::Available);
+    let calls = fleet.calls();
+    assert_eq!(calls.get("ecs:DescribeServices"), Some(&1), "3 services in one cluster: one call");
+    assert_eq!(calls.get("application-autoscaling:DescribeScalableTargets"), Some(&1));
+    assert_eq!(calls.get("rds:DescribeDBClusters"), Some(&1));
+}
+
+#[tokio::test]
+async fn scale_down_remembers_the_count_first_and_scale_up_restores_it_exactly() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let fleet = AwsFleet::new(&sdk);
+    // No booking: everything but the protected service goes down.
+    let down = cycle(&fleet, vec![]).await;
+    assert!(down.applied.iter().all(|a| a.outcome.succeeded()), "{:#?}", down.applied);
+    let (count, tags) = service(&sdk, "app1-web").await;
+    assert_eq!(count, 0);
+    assert!(tags.contains(&("envsched:count".into(), "3".into())), "{tags:?}");
+    assert!(tags.contains(&("envsched:autoscaling".into(), "1/4".into())), "{tags:?}");
+    assert_eq!(capacity(&sdk).await, (0, 0), "autoscaling parked");
+    // Booked again: 3 tasks, autoscaling 1–4, tags gone.
+    let up = cycle(&fleet, vec![booking(&["products/app1-web"])]).await;
+    assert!(up.applied.iter().all(|a| a.outcome.succeeded()), "{:#?}", up.applied);
+    let (count, tags) = service(&sdk, "app1-web").await;
+    assert_eq!(count, 3, "the count before envsched, exactly");
+    assert!(!tags.iter().any(|(k, _)| k.starts_with("envsched:")), "{tags:?}");
+    assert_eq!(capacity(&sdk).await, (1, 4));
+}
+
+#[tokio::test]
+async fn a_declared_count_wins_over_the_remembered_one() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let fleet = AwsFleet::new(&sdk);
+    cycle(&fleet, vec![]).await;
+    assert_eq!(service(&sdk, "creditcard").await.0, 0);
+    cycle(&fleet, vec![booking(&["services/creditcard"])]).await;
+    assert_eq!(service(&sdk, "creditcard").await.0, 2, "count = 2 in config, although 1 was remembered");
+}
+
+#[tokio::test]
+async fn a_second_apply_right_after_the_first_makes_no_mutating_call() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let fleet = AwsFleet::new(&sdk);
+    cycle(&fleet, vec![booking(&["services/creditcard"])]).await;
+    let after_first = mutating(&fleet);
+    assert!(after_first > 0);
+    let second = cycle(&fleet, vec![booking(&["services/creditcard"])]).await;
+    assert!(second.applied.is_empty(), "{:#?}", second.applied);
+    assert_eq!(mutating(&fleet), after_first);
+}
+
+#[tokio::test]
+async fn protected_and_unmanaged_services_in_the_same_cluster_are_never_modified() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let fleet = AwsFleet::new(&sdk);
+    cycle(&fleet, vec![]).await;
+    assert_eq!(service(&sdk, "prod-mirror").await, (1, vec![]), "protected by safety.protected");
+    assert_eq!(service(&sdk, "monitor").await, (1, vec![]), "not a target");
+}
+
+async fn cluster_status(fleet: &AwsFleet) -> envsched_core::AuroraStatus {
+    fleet.observe(&config().targets).await.unwrap().aurora_clusters[0].status.clone()
+}
+
+#[tokio::test]
+async fn aurora_stops_and_starts_at_cluster_level_and_a_repeat_is_already_done() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let fleet = AwsFleet::new(&sdk);
+    let down = cycle(&fleet, vec![]).await;
+    // The DB waits for its dependents? It has none here: it stops in the same cycle.
+    let stop = down.applied.iter().find(|a| a.action.op == envsched_core::Op::Stop).expect("stop planned");
+    assert_eq!(stop.outcome, Outcome::Done("stopping".into()));
+    assert_eq!(cluster_status(&fleet).await, envsched_core::AuroraStatus::Stopped, "moto stops at once");
+    // Another copy applying the same stop finds it done and calls nothing.
+    let before = mutating(&fleet);
+    let again = fleet.apply(&stop.action).await;
+    assert!(matches!(again, Outcome::AlreadyDone(_)), "{again:?}");
+    assert_eq!(mutating(&fleet), before);
+    let up = cycle(&fleet, vec![booking(&["db/stg-aurora"])]).await;
+    assert!(up.applied.iter().any(|a| a.action.op == envsched_core::Op::Start && a.outcome.succeeded()));
+    assert_eq!(cluster_status(&fleet).await, envsched_core::AuroraStatus::Available);
+}
+
+#[tokio::test]
+async fn a_service_deleted_mid_cycle_fails_alone() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let fleet = AwsFleet::new(&sdk);
+    let observed = fleet.observe(&config().targets).await.unwrap();
+    let c = config();
+    let d = envsched_core::desired(&[], &c, AT.parse().unwrap());
+    let p = envsched_core::plan(&d, &observed, &envsched_core::Policy::new(&c, None));
+    // Someone deletes creditcard between observe and apply.
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    ecs.update_service().cluster("stg1").service("creditcard").desired_count(0).send().await.unwrap();
+    ecs.delete_service().cluster("stg1").service("creditcard").force(true).send().await.unwrap();
+    let applied = envsched_core::reconcile::apply(&p, &fleet, Mode::Apply).await;
+    let outcome = |t: &str| {
+        applied.iter().filter(|a| a.action.target.ends_with(t)).map(|a| a.outcome.label()).collect::<Vec<_>>()
+    };
+    assert_eq!(outcome("creditcard")[0], "failed");
+    assert!(outcome("app1-web").iter().all(|o| *o == "done"), "{:?}", outcome("app1-web"));
+}

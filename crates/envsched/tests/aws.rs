@@ -1,0 +1,162 @@
+//! `envsched apply` against moto (the AWS emulator) through the real SDK: it starts and stops
+//! exactly the planned services and clusters and prints each action with its reason and
+//! outcome.
+
+use std::process::{Command, Output};
+
+use aws_sdk_ecs::types::ContainerDefinition;
+use envsched_sandbox::moto::MotoServer;
+
+const CONFIG: &str = r#"
+time_zone = "Asia/Tokyo"
+[aws]
+region = "ap-northeast-1"
+[notion]
+environment_property = "環境"
+[[environments]]
+name = "stg1"
+[[targets]]
+name = "db/stg-aurora"
+environment = "stg1"
+aurora = { cluster_id = "stg1-aurora" }
+[[targets]]
+name = "products/servicesite"
+environment = "stg1"
+ecs = { cluster = "stg1", service = "servicesite" }
+depends_on = ["db/stg-aurora"]
+[[targets]]
+name = "services/creditcard"
+environment = "stg1"
+ecs = { cluster = "stg1", service = "creditcard" }
+"#;
+
+fn fixture(name: &str) -> String {
+    std::env::var("ENVSCHED_NOTION_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/notion")
+        })
+        .join(name)
+        .display()
+        .to_string()
+}
+
+async fn world(sdk: &aws_config::SdkConfig) {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
+    ecs.register_task_definition()
+        .family("app")
+        .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
+        .send()
+        .await
+        .unwrap();
+    // servicesite was parked by envsched earlier (3 tasks remembered); creditcard runs.
+    ecs.create_service()
+        .cluster("stg1")
+        .service_name("servicesite")
+        .task_definition("app")
+        .desired_count(0)
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("stg1")
+        .service_name("creditcard")
+        .task_definition("app")
+        .desired_count(2)
+        .send()
+        .await
+        .unwrap();
+    let arn = ecs.describe_services().cluster("stg1").services("servicesite").send().await.unwrap().services()[0]
+        .service_arn()
+        .unwrap()
+        .to_string();
+    ecs.tag_resource()
+        .resource_arn(arn)
+        .tags(aws_sdk_ecs::types::Tag::builder().key("envsched:count").value("3").build())
+        .send()
+        .await
+        .unwrap();
+    let rds = aws_sdk_rds::Client::new(sdk);
+    rds.create_db_cluster()
+        .db_cluster_identifier("stg1-aurora")
+        .engine("aurora-postgresql")
+        .master_username("envsched")
+        .master_user_password("correct-horse-battery")
+        .send()
+        .await
+        .unwrap();
+    rds.stop_db_cluster().db_cluster_identifier("stg1-aurora").send().await.unwrap();
+}
+
+fn apply(dir: &std::path::Path, moto: &MotoServer, at: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_envsched"))
+        .args(["apply", "--config", "config.toml", "--at", at])
+        .args(["--bookings", &fixture("query-page1.json"), "--bookings", &fixture("query-page2.json")])
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn apply_against_moto_starts_and_stops_exactly_the_plan_and_restores_the_count() {
+    let moto = MotoServer::start().expect("moto_server");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let sdk = rt.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("ap-northeast-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "moto"))
+            .load(),
+    );
+    rt.block_on(world(&sdk));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), CONFIG).unwrap();
+
+    // Tuesday noon: P01 books servicesite + the DB in stg1; nobody books creditcard.
+    let first = apply(dir.path(), &moto, "2026-11-24T12:00:00+09:00");
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{out}\n{}", String::from_utf8_lossy(&first.stderr));
+    assert!(out.contains("stg1:db/stg-aurora") && out.contains("done (starting)"), "{out}");
+    assert!(out.contains("because booked by 'ServiceSite 検証（11/24〜26）'"), "{out}");
+    assert!(out.contains("stg1:services/creditcard") && out.contains("2 → 0"), "{out}");
+    assert!(out.contains("waiting for stg1:db/stg-aurora"), "the service waits for its DB: {out}");
+
+    // A minute later the cluster is available (moto starts at once): the service follows.
+    let second = apply(dir.path(), &moto, "2026-11-24T12:01:00+09:00");
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success(), "{out}");
+    assert!(out.contains("stg1:products/servicesite") && out.contains("0 → 3"), "the remembered count: {out}");
+
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    let services = rt
+        .block_on(
+            ecs.describe_services()
+                .cluster("stg1")
+                .services("servicesite")
+                .services("creditcard")
+                .include(aws_sdk_ecs::types::ServiceField::Tags)
+                .send(),
+        )
+        .unwrap();
+    let by_name = |n: &str| services.services().iter().find(|s| s.service_name() == Some(n)).unwrap().clone();
+    assert_eq!(by_name("servicesite").desired_count(), 3);
+    assert!(
+        by_name("servicesite").tags().iter().all(|t| t.key() != Some("envsched:count")),
+        "tag cleared once restored"
+    );
+    assert_eq!(by_name("creditcard").desired_count(), 0);
+    assert!(by_name("creditcard").tags().iter().any(|t| t.key() == Some("envsched:count") && t.value() == Some("2")));
+
+    // Third run: nothing left to do.
+    let third = apply(dir.path(), &moto, "2026-11-24T12:02:00+09:00");
+    assert!(
+        String::from_utf8_lossy(&third.stdout).contains("Nothing to do"),
+        "{}",
+        String::from_utf8_lossy(&third.stdout)
+    );
+}
