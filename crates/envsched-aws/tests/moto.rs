@@ -275,3 +275,111 @@ async fn a_service_deleted_mid_cycle_fails_alone() {
     assert_eq!(outcome("creditcard")[0], "failed");
     assert!(outcome("app1-web").iter().all(|o| *o == "done"), "{:?}", outcome("app1-web"));
 }
+
+/// A Fleet that fails the first scale-to-zero it is asked for, as a crash between the
+/// remember-tag write and the scale would leave things; everything else goes to AWS.
+struct CrashBeforeScale<'a> {
+    inner: &'a AwsFleet,
+    crashed: std::sync::atomic::AtomicBool,
+}
+
+impl Fleet for CrashBeforeScale<'_> {
+    async fn observe(
+        &self,
+        targets: &envsched_core::TargetSet,
+    ) -> Result<envsched_core::Observed, envsched_core::FleetError> {
+        self.inner.observe(targets).await
+    }
+
+    async fn apply(&self, action: &envsched_core::Action) -> Outcome {
+        if matches!(action.op, envsched_core::Op::Scale { to: 0, .. })
+            && !self.crashed.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Outcome::Failed(envsched_core::FleetError::Api {
+                target: action.target.clone(),
+                operation: "ecs:UpdateService".into(),
+                message: "process killed".into(),
+                retryable: true,
+            });
+        }
+        self.inner.apply(action).await
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_the_remember_tag_and_the_scale_loses_no_count() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let aws = AwsFleet::new(&sdk);
+    let crashing = CrashBeforeScale { inner: &aws, crashed: false.into() };
+    let clock = FixedClock(AT.parse().unwrap());
+    let c = config();
+    let first =
+        reconcile(&c, &FixedSource(vec![]), &crashing, &clock, &mut CycleState::default(), Mode::Apply).await.unwrap();
+    assert!(first.applied.iter().any(|a| matches!(a.outcome, Outcome::Failed(_))));
+    // The tag made it, the scale did not: the service still runs 3 and remembers 3.
+    let (count, tags) = service(&sdk, "app1-web").await;
+    assert_eq!(count, 3);
+    assert!(tags.contains(&("envsched:count".into(), "3".into())), "{tags:?}");
+    // The next run (a restart) finishes the stop without overwriting the memory…
+    cycle(&aws, vec![]).await;
+    assert_eq!(service(&sdk, "app1-web").await.0, 0);
+    // …and a booking brings back exactly 3.
+    cycle(&aws, vec![booking(&["products/app1-web"])]).await;
+    assert_eq!(service(&sdk, "app1-web").await, (3, vec![]));
+}
+
+#[tokio::test]
+async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_nothing_else() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    ecs.register_task_definition()
+        .family("app")
+        .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
+        .send()
+        .await
+        .unwrap();
+    let rds = aws_sdk_rds::Client::new(&sdk);
+    let mut toml = String::from("[schedule]\nlead = \"0s\"\n");
+    for env in ["stga", "stgb", "stgc", "stgd"] {
+        ecs.create_cluster().cluster_name(env).send().await.unwrap();
+        toml.push_str(&format!("[[environments]]\nname = \"{env}\"\n"));
+        rds.create_db_cluster()
+            .db_cluster_identifier(format!("{env}-aurora"))
+            .engine("aurora-postgresql")
+            .master_username("envsched")
+            .master_user_password("correct-horse-battery")
+            .send()
+            .await
+            .unwrap();
+        rds.stop_db_cluster().db_cluster_identifier(format!("{env}-aurora")).send().await.unwrap();
+        toml.push_str(&format!(
+            "[[targets]]\nname = \"db/aurora\"\nenvironment = \"{env}\"\naurora = {{ cluster_id = \"{env}-aurora\" }}\n"
+        ));
+        for i in 0..60 {
+            let svc = format!("svc-{i:02}");
+            ecs.create_service()
+                .cluster(env)
+                .service_name(&svc)
+                .task_definition("app")
+                .desired_count(0)
+                .send()
+                .await
+                .unwrap();
+            toml.push_str(&format!("[[targets]]\nname = \"products/{svc}\"\nenvironment = \"{env}\"\necs = {{ cluster = \"{env}\", service = \"{svc}\" }}\n"));
+        }
+    }
+    let c = Config::from_toml(&toml, "240.toml").unwrap();
+    let fleet = AwsFleet::new(&sdk);
+    let clock = FixedClock(AT.parse().unwrap());
+    let r = reconcile(&c, &FixedSource(vec![]), &fleet, &clock, &mut CycleState::default(), Mode::Apply).await.unwrap();
+    assert_eq!(r.observed.ecs_services.len(), 240);
+    assert!(r.applied.is_empty(), "everything is already down: {:?}", r.applied.len());
+    let calls = fleet.calls();
+    assert_eq!(calls.get("ecs:DescribeServices"), Some(&24), "60 per cluster, 10 per call");
+    assert_eq!(calls.get("application-autoscaling:DescribeScalableTargets"), Some(&5), "50 resource ids per call");
+    assert_eq!(calls.get("rds:DescribeDBClusters"), Some(&1));
+    assert_eq!(calls.values().sum::<usize>(), 30, "{calls:?}");
+}
