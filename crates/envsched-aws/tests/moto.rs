@@ -53,17 +53,22 @@ environment = "stg1"
 ecs = { cluster = "stg1", service = "prod-mirror" }
 "#;
 
-/// stg1 with app1-web (3 tasks, autoscaling 1–4), creditcard (1), prod-mirror (1, protected
-/// by name), monitor (1, not a target) and an available Aurora cluster.
-async fn world(sdk: &aws_config::SdkConfig) {
-    let ecs = aws_sdk_ecs::Client::new(sdk);
-    ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
+/// The task definition every test service runs (moto needs one to create services).
+async fn task_definition(ecs: &aws_sdk_ecs::Client) {
     ecs.register_task_definition()
         .family("app")
         .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
         .send()
         .await
         .unwrap();
+}
+
+/// stg1 with app1-web (3 tasks, autoscaling 1–4), creditcard (1), prod-mirror (1, protected
+/// by name), monitor (1, not a target) and an available Aurora cluster.
+async fn world(sdk: &aws_config::SdkConfig) {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
+    task_definition(&ecs).await;
     for (svc, count) in [("app1-web", 3), ("creditcard", 1), ("prod-mirror", 1), ("monitor", 1)] {
         ecs.create_service()
             .cluster("stg1")
@@ -335,12 +340,7 @@ async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_
     let moto = Moto::start();
     let sdk = moto.sdk().await;
     let ecs = aws_sdk_ecs::Client::new(&sdk);
-    ecs.register_task_definition()
-        .family("app")
-        .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
-        .send()
-        .await
-        .unwrap();
+    task_definition(&ecs).await;
     let rds = aws_sdk_rds::Client::new(&sdk);
     let mut toml = String::from("[schedule]\nlead = \"0s\"\n");
     for env in ["stga", "stgb", "stgc", "stgd"] {

@@ -541,6 +541,15 @@ async fn retrieve_data_source(
     finish(&s, StatusCode::OK, ds, &rid, fault)
 }
 
+/// The two query endpoints: which API version each belongs to, and which id it serves.
+#[derive(Clone, Copy)]
+enum QueryEndpoint {
+    /// `POST /v1/databases/{id}/query` (2022-06-28).
+    Database,
+    /// `POST /v1/data_sources/{id}/query` (2025-09-03).
+    DataSource,
+}
+
 async fn query_database(
     State(s): State<Shared>,
     Path(id): Path<String>,
@@ -548,18 +557,7 @@ async fn query_database(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = format!("/v1/databases/{id}/query");
-    let (rid, version, fault) = match prelude(&s, &method, &path, &headers, &body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Some(r) = wrong_version(&version, "2022-06-28", &rid) {
-        return r;
-    }
-    if !same_id(&id, DATABASE_ID) {
-        return not_shared(&rid);
-    }
-    query(&s, &body, &version, &rid, fault)
+    query_endpoint(QueryEndpoint::Database, s, id, method, headers, body).await
 }
 
 async fn query_data_source(
@@ -569,18 +567,35 @@ async fn query_data_source(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = format!("/v1/data_sources/{id}/query");
+    query_endpoint(QueryEndpoint::DataSource, s, id, method, headers, body).await
+}
+
+async fn query_endpoint(
+    endpoint: QueryEndpoint,
+    s: Shared,
+    id: String,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (path, version_wanted) = match endpoint {
+        QueryEndpoint::Database => (format!("/v1/databases/{id}/query"), "2022-06-28"),
+        QueryEndpoint::DataSource => (format!("/v1/data_sources/{id}/query"), "2025-09-03"),
+    };
     let (rid, version, fault) = match prelude(&s, &method, &path, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Some(r) = wrong_version(&version, "2025-09-03", &rid) {
+    if let Some(r) = wrong_version(&version, version_wanted, &rid) {
         return r;
     }
-    if !same_id(&id, DATA_SOURCE_ID) {
-        return error(404, "object_not_found", &format!("Could not find data source with ID: {id}."), &rid);
+    match endpoint {
+        QueryEndpoint::Database if !same_id(&id, DATABASE_ID) => not_shared(&rid),
+        QueryEndpoint::DataSource if !same_id(&id, DATA_SOURCE_ID) => {
+            error(404, "object_not_found", &format!("Could not find data source with ID: {id}."), &rid)
+        }
+        _ => query(&s, &body, &version, &rid, fault),
     }
-    query(&s, &body, &version, &rid, fault)
 }
 
 fn query(s: &Shared, body: &Bytes, version: &str, rid: &str, fault: Option<Fault>) -> Response {
