@@ -219,15 +219,13 @@ impl AwsFleet {
         target: &str,
         cluster: &str,
         service: &str,
-    ) -> Result<(aws_sdk_ecs::types::Service, Option<Capacity>), FleetError> {
+    ) -> Result<aws_sdk_ecs::types::Service, FleetError> {
         let found = self.describe_services(cluster, &[service.to_string()]).await?;
-        let s = found.into_iter().next().ok_or_else(|| FleetError::NotFound { target: target.to_string() })?;
-        let caps = self.scalable_targets(&[resource_id(cluster, service)]).await?;
-        Ok((s, caps.values().next().copied()))
+        found.into_iter().next().ok_or_else(|| FleetError::NotFound { target: target.to_string() })
     }
 
     async fn apply_service(&self, a: &Action, cluster: &str, service: &str) -> Result<Outcome, FleetError> {
-        let (s, cap) = self.one_service(&a.target, cluster, service).await?;
+        let s = self.one_service(&a.target, cluster, service).await?;
         let arn = s.service_arn().unwrap_or_default().to_string();
         let tags: BTreeMap<String, String> =
             s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect();
@@ -281,6 +279,8 @@ impl AwsFleet {
                     Op::RestoreAutoscaling { to } => *to,
                     _ => Capacity { min: 0, max: 0 },
                 };
+                // Only these two ops need the scalable target: describe it here, not per action.
+                let cap = self.scalable_targets(&[resource_id(cluster, service)]).await?.values().next().copied();
                 match cap {
                     None => {
                         return Err(FleetError::InvalidState {

@@ -100,6 +100,16 @@ async fn world(sdk: &aws_config::SdkConfig) {
         .unwrap();
 }
 
+/// A moto server holding [`world`], its SDK config and a fleet on it. Keep the server
+/// alive for the test (it stops when dropped).
+async fn started() -> (Moto, aws_config::SdkConfig, AwsFleet) {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    let fleet = AwsFleet::new(&sdk);
+    (moto, sdk, fleet)
+}
+
 fn config() -> Config {
     Config::from_toml(CONFIG, "moto.toml").unwrap()
 }
@@ -158,10 +168,7 @@ async fn capacity(sdk: &aws_config::SdkConfig) -> (i32, i32) {
 
 #[tokio::test]
 async fn observe_reads_counts_tags_autoscaling_and_cluster_status_in_batches() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    world(&sdk).await;
-    let fleet = AwsFleet::new(&sdk);
+    let (_moto, _sdk, fleet) = started().await;
     let observed = fleet.observe(&config().targets).await.unwrap();
     let web = observed.ecs_services.iter().find(|s| s.service == "app1-web").unwrap();
     assert_eq!(web.desired_count, 3);
@@ -176,10 +183,7 @@ async fn observe_reads_counts_tags_autoscaling_and_cluster_status_in_batches() {
 
 #[tokio::test]
 async fn scale_down_remembers_the_count_first_and_scale_up_restores_it_exactly() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    world(&sdk).await;
-    let fleet = AwsFleet::new(&sdk);
+    let (_moto, sdk, fleet) = started().await;
     // No booking: everything but the protected service goes down.
     let down = cycle(&fleet, vec![]).await;
     assert!(down.applied.iter().all(|a| a.outcome.succeeded()), "{:#?}", down.applied);
@@ -199,10 +203,7 @@ async fn scale_down_remembers_the_count_first_and_scale_up_restores_it_exactly()
 
 #[tokio::test]
 async fn a_declared_count_wins_over_the_remembered_one() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    world(&sdk).await;
-    let fleet = AwsFleet::new(&sdk);
+    let (_moto, sdk, fleet) = started().await;
     cycle(&fleet, vec![]).await;
     assert_eq!(service(&sdk, "creditcard").await.0, 0);
     cycle(&fleet, vec![booking(&["services/creditcard"])]).await;
@@ -211,10 +212,7 @@ async fn a_declared_count_wins_over_the_remembered_one() {
 
 #[tokio::test]
 async fn a_second_apply_right_after_the_first_makes_no_mutating_call() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    world(&sdk).await;
-    let fleet = AwsFleet::new(&sdk);
+    let (_moto, _sdk, fleet) = started().await;
     cycle(&fleet, vec![booking(&["services/creditcard"])]).await;
     let after_first = mutating(&fleet);
     assert!(after_first > 0);
@@ -225,10 +223,7 @@ async fn a_second_apply_right_after_the_first_makes_no_mutating_call() {
 
 #[tokio::test]
 async fn protected_and_unmanaged_services_in_the_same_cluster_are_never_modified() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    world(&sdk).await;
-    let fleet = AwsFleet::new(&sdk);
+    let (_moto, sdk, fleet) = started().await;
     cycle(&fleet, vec![]).await;
     assert_eq!(service(&sdk, "prod-mirror").await, (1, vec![]), "protected by safety.protected");
     assert_eq!(service(&sdk, "monitor").await, (1, vec![]), "not a target");
@@ -240,10 +235,7 @@ async fn cluster_status(fleet: &AwsFleet) -> envsched_core::AuroraStatus {
 
 #[tokio::test]
 async fn aurora_stops_and_starts_at_cluster_level_and_a_repeat_is_already_done() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    world(&sdk).await;
-    let fleet = AwsFleet::new(&sdk);
+    let (_moto, _sdk, fleet) = started().await;
     let down = cycle(&fleet, vec![]).await;
     // The DB waits for its dependents? It has none here: it stops in the same cycle.
     let stop = down.applied.iter().find(|a| a.action.op == envsched_core::Op::Stop).expect("stop planned");
@@ -261,10 +253,7 @@ async fn aurora_stops_and_starts_at_cluster_level_and_a_repeat_is_already_done()
 
 #[tokio::test]
 async fn a_service_deleted_mid_cycle_fails_alone() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    world(&sdk).await;
-    let fleet = AwsFleet::new(&sdk);
+    let (_moto, sdk, fleet) = started().await;
     let observed = fleet.observe(&config().targets).await.unwrap();
     let c = config();
     let d = envsched_core::desired(&[], &c, AT.parse().unwrap());
@@ -313,10 +302,7 @@ impl Fleet for CrashBeforeScale<'_> {
 
 #[tokio::test]
 async fn a_crash_between_the_remember_tag_and_the_scale_loses_no_count() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    world(&sdk).await;
-    let aws = AwsFleet::new(&sdk);
+    let (_moto, sdk, aws) = started().await;
     let crashing = CrashBeforeScale { inner: &aws, crashed: false.into() };
     let clock = FixedClock(AT.parse().unwrap());
     let c = config();

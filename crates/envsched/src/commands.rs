@@ -150,15 +150,24 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
         Output::Text => print!("{}", render::plan::applied_text(p, applied, &config)),
         Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(p, Some(applied)))?),
     }
-    if let Some(path) = &a.save_observed {
-        let after = serde_json::to_string_pretty(&rt.block_on(fleet.observe(&config.targets))?)?;
-        std::fs::write(path, after + "\n").with_context(|| format!("cannot write {}", path.display()))?;
-    }
     // Tell each row its state (after AWS was acted on; a write failure changes no action).
     // Never after a failed fetch or while frozen: every row would look vanished and be told
     // "ended".
-    if let (Source::Notion(client), Mode::Apply, None, None) = (&source, mode, &report.source_error, &p.frozen) {
-        let now = rt.block_on(fleet.observe(&config.targets)).unwrap_or_else(|_| report.observed.clone());
+    let write_back =
+        matches!((&source, mode, &report.source_error, &p.frozen), (Source::Notion(_), Mode::Apply, None, None));
+    // The fleet as the actions left it, observed once for both uses.
+    let after =
+        if write_back || a.save_observed.is_some() { Some(rt.block_on(fleet.observe(&config.targets))) } else { None };
+    if let Some(path) = &a.save_observed {
+        let observed = after.clone().expect("observed above when --save-observed is given")?;
+        let text = serde_json::to_string_pretty(&observed)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let (Source::Notion(client), true) = (&source, write_back) {
+        let now = match after {
+            Some(Ok(o)) => o,
+            _ => report.observed.clone(),
+        };
         let texts = envsched_core::feedback(&state.last_bookings, &report.desired, p, &now, &config);
         let wb = rt.block_on(client.write_back(&texts, &state.last_bookings));
         eprintln!(
