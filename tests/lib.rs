@@ -76,6 +76,7 @@ pub fn booking(id: &str, components: &[&str], start: &str, end: &str) -> Booking
 /// Everything stopped, as envsched leaves it at night.
 pub fn all_down() -> Observed {
     let svc = |s: &str| ObservedService {
+        place: Default::default(),
         cluster: "stg1".into(),
         service: s.into(),
         desired_count: 0,
@@ -87,6 +88,7 @@ pub fn all_down() -> Observed {
     Observed {
         ecs_services: vec![svc("app1-web"), svc("app1-api"), svc("creditcard")],
         aurora_clusters: vec![ObservedCluster {
+            place: Default::default(),
             id: "stg1-aurora".into(),
             status: AuroraStatus::Stopped,
             tags: BTreeMap::new(),

@@ -47,7 +47,7 @@ fn a_failing_target_does_not_block_the_others_and_is_retried_next_cycle() {
     let mut up = all_down();
     up.aurora_clusters[0].status = envsched_core::AuroraStatus::Available;
     let mut s = Scenario::new("2026-11-24T08:50", up, vec![b], vec![]);
-    let cc = Locator::Ecs { cluster: "stg1".into(), service: "creditcard".into() };
+    let cc = Locator::ecs("stg1", "creditcard");
     s.fleet.set_failure(cc.clone(), Some("AccessDeniedException: not authorized to perform ecs:UpdateService"));
     let first = s.cycle();
     let outcome = |r: &envsched_core::Report, t: &str| {
@@ -71,10 +71,7 @@ fn a_dependent_that_fails_to_stop_holds_back_its_db_and_nothing_else() {
         s.running_count = 1;
     }
     let mut s = Scenario::new("2026-11-24T21:00", up, vec![], vec![]);
-    s.fleet.set_failure(
-        Locator::Ecs { cluster: "stg1".into(), service: "app1-web".into() },
-        Some("ThrottlingException: Rate exceeded"),
-    );
+    s.fleet.set_failure(Locator::ecs("stg1", "app1-web"), Some("ThrottlingException: Rate exceeded"));
     let r = s.cycle();
     let outcome = |t: &str, op: &str| {
         r.applied
@@ -104,7 +101,7 @@ fn a_dependency_that_fails_to_come_up_skips_its_dependents_this_cycle() {
     observed.ecs_services.push(auth);
     let b = booking("cc", &["services/creditcard"], "2026-11-24T09:00", "2026-11-24T10:00");
     let mut s = Scenario::with_config(&config, "2026-11-24T09:00", observed, vec![b], vec![]);
-    s.fleet.set_failure(Locator::Ecs { cluster: "stg1".into(), service: "auth".into() }, Some("AccessDeniedException"));
+    s.fleet.set_failure(Locator::ecs("stg1", "auth"), Some("AccessDeniedException"));
     let r = s.cycle();
     let outcome = |t: &str| r.applied.iter().find(|a| a.action.target.ends_with(t)).map(|a| a.outcome.clone());
     assert!(matches!(outcome("services/auth"), Some(Outcome::Failed(_))));

@@ -1,29 +1,82 @@
 //! [`AwsFleet`]: observe and apply on ECS, RDS and Application Auto Scaling.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use aws_sdk_ecs::config::SharedCredentialsProvider;
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{ServiceField, Tag};
 use aws_sdk_rds::types::Filter;
 use envsched_core::{
-    Action, AuroraStatus, Capacity, Fleet, FleetError, Locator, Observed, ObservedCluster, ObservedService, Op,
-    Outcome, TargetSet,
+    Action, AuroraStatus, Capacity, Discovery, Fleet, FleetError, Locator, Observed, ObservedCluster, ObservedService,
+    Op, Outcome, Place, TargetSet,
 };
+use futures_util::future::join_all;
+
+use crate::pace::{Buckets, Pacing};
 
 /// API calls made, by operation name.
 pub type CallCounts = BTreeMap<&'static str, usize>;
 
-/// The AWS fleet. Cheap to share; one per (account, Region).
+/// How the fleet paces and retries its calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Token buckets per API family and place.
+    pub pacing: Pacing,
+    /// Attempts per call, first included (the SDK's standard retry mode: throttling, 5xx and
+    /// transport errors are retried with exponential backoff and jitter). Default 5.
+    pub max_attempts: u32,
+    /// The first retry's backoff (doubling from there, capped at 20 s). Default 1 s.
+    pub initial_backoff: Duration,
+    /// Timeout of one attempt. Default 20 s.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pacing: Pacing::default(),
+            max_attempts: 5,
+            initial_backoff: Duration::from_secs(1),
+            attempt_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// One place's clients and buckets.
 #[derive(Debug)]
-pub struct AwsFleet {
+struct Clients {
     ecs: aws_sdk_ecs::Client,
     rds: aws_sdk_rds::Client,
     autoscaling: aws_sdk_applicationautoscaling::Client,
+    buckets: Buckets,
+}
+
+/// The AWS fleet: one set of clients per place (account and Region), created on first use.
+#[derive(Debug)]
+pub struct AwsFleet {
+    base: aws_config::SdkConfig,
+    options: Options,
+    places: tokio::sync::Mutex<HashMap<Place, Arc<Clients>>>,
     calls: Mutex<CallCounts>,
 }
 
-/// An SDK error as one line, with the service's error code when there is one.
+/// The API families, each with its own bucket.
+#[derive(Debug, Clone, Copy)]
+enum Family {
+    EcsRead,
+    EcsWrite,
+    EcsTag,
+    Rds,
+    Autoscaling,
+}
+
+/// An SDK error as one line, with the whole source chain.
 fn describe<E: std::error::Error>(e: &E) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
@@ -34,40 +87,86 @@ fn describe<E: std::error::Error>(e: &E) -> String {
     s
 }
 
-fn retryable(message: &str) -> bool {
-    [
-        "Throttl",
-        "RequestLimitExceeded",
-        "TooManyRequests",
-        "ServiceUnavailable",
-        "InternalFailure",
-        "timeout",
-        "dispatch",
-    ]
-    .iter()
-    .any(|m| message.contains(m))
+/// Error codes worth retrying next cycle (the SDK has already retried them within this one).
+fn transient(code: &str) -> bool {
+    code.contains("Throttl")
+        || matches!(
+            code,
+            "RequestLimitExceeded"
+                | "TooManyRequestsException"
+                | "ServiceUnavailable"
+                | "InternalFailure"
+                | "ServerException"
+        )
 }
 
-fn api_error(target: &str, operation: &str, message: String) -> FleetError {
-    FleetError::Api {
-        target: target.to_string(),
-        operation: operation.to_string(),
-        retryable: retryable(&message),
-        message,
+/// An SDK error as a [`FleetError`], classified by the service's error code.
+fn sdk_error<E, R>(target: &str, operation: &str, e: SdkError<E, R>) -> FleetError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = e.code().map(str::to_string);
+    if matches!(code.as_deref(), Some("ServiceNotFoundException" | "DBClusterNotFoundFault")) {
+        return FleetError::NotFound { target: target.to_string() };
     }
+    if code.as_deref() == Some("InvalidDBClusterStateFault") {
+        return FleetError::InvalidState {
+            target: target.to_string(),
+            operation: operation.to_string(),
+            state: "changed by someone else".into(),
+        };
+    }
+    let retryable = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        _ => code.as_deref().is_some_and(transient),
+    };
+    let mut message = match (&code, e.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.clone(),
+        _ => describe(&e),
+    };
+    if matches!(code.as_deref(), Some("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation")) {
+        message.push_str(&format!(" (grant {operation} to envsched's role; see README \"IAM\")"));
+    } else if retryable {
+        message.push_str(" (retried; trying again next cycle)");
+    }
+    FleetError::Api { target: target.to_string(), operation: operation.to_string(), message, retryable }
 }
 
 fn resource_id(cluster: &str, service: &str) -> String {
     format!("service/{cluster}/{service}")
 }
 
+/// What to observe in one place.
+#[derive(Debug, Default)]
+struct Want {
+    /// Declared services, by cluster.
+    services: BTreeMap<String, BTreeSet<String>>,
+    /// Clusters to list for discovery.
+    list: BTreeSet<String>,
+    /// Declared Aurora cluster ids.
+    aurora_ids: BTreeSet<String>,
+    /// List every DB cluster for discovery.
+    aurora_all: bool,
+}
+
 impl AwsFleet {
-    /// A fleet on the SDK config `sdk` (region, credentials, endpoint).
+    /// A fleet on the SDK config `sdk` (region, credentials, endpoint) for the default place.
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        AwsFleet::with_options(sdk, Options::default())
+    }
+
+    /// A fleet with explicit pacing and retries.
+    pub fn with_options(sdk: &aws_config::SdkConfig, options: Options) -> Self {
+        let retry = RetryConfig::standard()
+            .with_max_attempts(options.max_attempts.max(1))
+            .with_initial_backoff(options.initial_backoff);
+        let timeout = TimeoutConfig::builder().operation_attempt_timeout(options.attempt_timeout).build();
         AwsFleet {
-            ecs: aws_sdk_ecs::Client::new(sdk),
-            rds: aws_sdk_rds::Client::new(sdk),
-            autoscaling: aws_sdk_applicationautoscaling::Client::new(sdk),
+            base: sdk.to_builder().retry_config(retry).timeout_config(timeout).build(),
+            options,
+            places: tokio::sync::Mutex::new(HashMap::new()),
             calls: Mutex::new(CallCounts::new()),
         }
     }
@@ -81,23 +180,89 @@ impl AwsFleet {
         AwsFleet::new(&loader.load().await)
     }
 
-    /// API calls made so far, by operation.
+    /// API calls made so far, by operation, over every place.
     pub fn calls(&self) -> CallCounts {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn count(&self, op: &'static str) {
+    /// The clients for `place`: the base credentials, or the role assumed through the SDK's
+    /// STS provider (credentials cached and refreshed by the SDK), in the place's Region.
+    async fn clients(&self, place: &Place) -> Arc<Clients> {
+        let mut places = self.places.lock().await;
+        if let Some(c) = places.get(place) {
+            return c.clone();
+        }
+        let region = place.region.clone().map(aws_config::Region::new).or_else(|| self.base.region().cloned());
+        let mut b = self.base.to_builder().region(region.clone());
+        if let Some(role) = &place.role_arn {
+            let mut p = AssumeRoleProvider::builder(role).session_name("envsched").configure(&self.base);
+            if let Some(r) = region {
+                p = p.region(r);
+            }
+            b = b.credentials_provider(SharedCredentialsProvider::new(p.build().await));
+        }
+        let sdk = b.build();
+        let c = Arc::new(Clients {
+            ecs: aws_sdk_ecs::Client::new(&sdk),
+            rds: aws_sdk_rds::Client::new(&sdk),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(&sdk),
+            buckets: Buckets::new(&self.options.pacing),
+        });
+        places.insert(place.clone(), c.clone());
+        c
+    }
+
+    /// Waits for `op`'s bucket and counts the call.
+    async fn call(&self, c: &Clients, family: Family, op: &'static str) {
+        let bucket = match family {
+            Family::EcsRead => &c.buckets.ecs_read,
+            Family::EcsWrite => &c.buckets.ecs_write,
+            Family::EcsTag => &c.buckets.ecs_tag,
+            Family::Rds => &c.buckets.rds,
+            Family::Autoscaling => &c.buckets.autoscaling,
+        };
+        bucket.take().await;
         *self.calls.lock().unwrap_or_else(|p| p.into_inner()).entry(op).or_default() += 1;
     }
 
-    /// `DescribeServices` for up to 10 services of one cluster, with tags.
+    /// Every service name in `cluster`, 100 per page. A missing cluster has none.
+    async fn list_services(&self, c: &Clients, cluster: &str) -> Result<Vec<String>, FleetError> {
+        let mut names = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.call(c, Family::EcsRead, "ecs:ListServices").await;
+            let page = match c
+                .ecs
+                .list_services()
+                .cluster(cluster)
+                .max_results(100)
+                .set_next_token(token.clone())
+                .send()
+                .await
+            {
+                Ok(p) => p,
+                Err(e) if e.code() == Some("ClusterNotFoundException") => return Ok(names),
+                Err(e) => return Err(sdk_error("*", "ecs:ListServices", e)),
+            };
+            // ARNs: arn:aws:ecs:region:account:service/cluster/name (or service/name, the old format).
+            names.extend(page.service_arns().iter().filter_map(|a| a.rsplit('/').next()).map(str::to_string));
+            token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            if token.is_none() {
+                return Ok(names);
+            }
+        }
+    }
+
+    /// `DescribeServices` for up to 10 services of one cluster, with tags. A missing cluster
+    /// has no services.
     async fn describe_services(
         &self,
+        c: &Clients,
         cluster: &str,
         names: &[String],
     ) -> Result<Vec<aws_sdk_ecs::types::Service>, FleetError> {
-        self.count("ecs:DescribeServices");
-        let out = self
+        self.call(c, Family::EcsRead, "ecs:DescribeServices").await;
+        let out = match c
             .ecs
             .describe_services()
             .cluster(cluster)
@@ -105,18 +270,22 @@ impl AwsFleet {
             .include(ServiceField::Tags)
             .send()
             .await
-            .map_err(|e| api_error("*", "ecs:DescribeServices", describe(&e)))?;
+        {
+            Ok(o) => o,
+            Err(e) if e.code() == Some("ClusterNotFoundException") => return Ok(Vec::new()),
+            Err(e) => return Err(sdk_error("*", "ecs:DescribeServices", e)),
+        };
         Ok(out.services().iter().filter(|s| s.status() != Some("INACTIVE")).cloned().collect())
     }
 
     /// Min/max of the services' scalable targets, 50 resource ids per call.
-    async fn scalable_targets(&self, ids: &[String]) -> Result<BTreeMap<String, Capacity>, FleetError> {
+    async fn scalable_targets(&self, c: &Clients, ids: &[String]) -> Result<BTreeMap<String, Capacity>, FleetError> {
         let mut out = BTreeMap::new();
         for chunk in ids.chunks(50) {
             let mut token: Option<String> = None;
             loop {
-                self.count("application-autoscaling:DescribeScalableTargets");
-                let page = self
+                self.call(c, Family::Autoscaling, "application-autoscaling:DescribeScalableTargets").await;
+                let page = c
                     .autoscaling
                     .describe_scalable_targets()
                     .service_namespace(ServiceNamespace::Ecs)
@@ -124,7 +293,7 @@ impl AwsFleet {
                     .set_next_token(token.clone())
                     .send()
                     .await
-                    .map_err(|e| api_error("*", "application-autoscaling:DescribeScalableTargets", describe(&e)))?;
+                    .map_err(|e| sdk_error("*", "application-autoscaling:DescribeScalableTargets", e))?;
                 for t in page.scalable_targets() {
                     if t.scalable_dimension() == &ScalableDimension::EcsServiceDesiredCount {
                         let cap = Capacity {
@@ -134,7 +303,7 @@ impl AwsFleet {
                         out.insert(t.resource_id().to_string(), cap);
                     }
                 }
-                token = page.next_token().map(str::to_string);
+                token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
                 if token.is_none() {
                     break;
                 }
@@ -143,24 +312,36 @@ impl AwsFleet {
         Ok(out)
     }
 
-    /// `DescribeDBClusters` filtered by the given ids (100 per call), paginated.
-    async fn describe_clusters(&self, ids: &[String]) -> Result<Vec<aws_sdk_rds::types::DbCluster>, FleetError> {
+    /// `DescribeDBClusters`, 100 per page: filtered by `ids` (100 per call), or every cluster
+    /// in the place when `ids` is `None` (discovery).
+    async fn describe_clusters(
+        &self,
+        c: &Clients,
+        ids: Option<&[String]>,
+    ) -> Result<Vec<aws_sdk_rds::types::DbCluster>, FleetError> {
+        let filters: Vec<Option<Filter>> = match ids {
+            None => vec![None],
+            Some(ids) => ids
+                .chunks(100)
+                .map(|chunk| Some(Filter::builder().name("db-cluster-id").set_values(Some(chunk.to_vec())).build()))
+                .collect(),
+        };
         let mut out = Vec::new();
-        for chunk in ids.chunks(100) {
-            let filter = Filter::builder().name("db-cluster-id").set_values(Some(chunk.to_vec())).build();
+        for filter in filters {
             let mut marker: Option<String> = None;
             loop {
-                self.count("rds:DescribeDBClusters");
-                let page = self
+                self.call(c, Family::Rds, "rds:DescribeDBClusters").await;
+                let page = c
                     .rds
                     .describe_db_clusters()
-                    .filters(filter.clone())
+                    .set_filters(filter.clone().map(|f| vec![f]))
+                    .max_records(100)
                     .set_marker(marker.clone())
                     .send()
                     .await
-                    .map_err(|e| api_error("*", "rds:DescribeDBClusters", describe(&e)))?;
+                    .map_err(|e| sdk_error("*", "rds:DescribeDBClusters", e))?;
                 out.extend(page.db_clusters().iter().cloned());
-                marker = page.marker().map(str::to_string);
+                marker = page.marker().filter(|m| !m.is_empty()).map(str::to_string);
                 if marker.is_none() {
                     break;
                 }
@@ -169,13 +350,68 @@ impl AwsFleet {
         Ok(out)
     }
 
+    /// One snapshot of one place.
+    async fn observe_place(&self, place: &Place, want: &Want, tag: &str) -> Result<Observed, FleetError> {
+        let c = self.clients(place).await;
+        let c = c.as_ref();
+        let mut names = want.services.clone();
+        let listed = join_all(want.list.iter().map(|cluster| self.list_services(c, cluster))).await;
+        for (cluster, found) in want.list.iter().zip(listed) {
+            names.entry(cluster.clone()).or_default().extend(found?);
+        }
+        let chunks: Vec<(&String, Vec<String>)> = names
+            .iter()
+            .flat_map(|(cluster, ns)| {
+                let ns: Vec<String> = ns.iter().cloned().collect();
+                ns.chunks(10).map(|chunk| (cluster, chunk.to_vec())).collect::<Vec<_>>()
+            })
+            .collect();
+        let described = join_all(chunks.iter().map(|(cluster, chunk)| self.describe_services(c, cluster, chunk))).await;
+        let tagged =
+            |tags: &[Tag]| tags.iter().any(|t| t.key() == Some(tag) && t.value().is_some_and(|v| !v.trim().is_empty()));
+        let mut services = Vec::new();
+        for ((cluster, _), found) in chunks.iter().zip(described) {
+            for s in found? {
+                let name = s.service_name().unwrap_or_default();
+                // Listed for discovery but neither declared nor tagged: not envsched's.
+                if want.services.get(*cluster).is_some_and(|d| d.contains(name)) || tagged(s.tags()) {
+                    services.push(((*cluster).clone(), s));
+                }
+            }
+        }
+        let ids: Vec<String> =
+            services.iter().map(|(cl, s)| resource_id(cl, s.service_name().unwrap_or_default())).collect();
+        let caps = if ids.is_empty() { BTreeMap::new() } else { self.scalable_targets(c, &ids).await? };
+        let ecs_services = services.iter().map(|(cl, s)| Self::observed_service(place, cl, s, &caps)).collect();
+        let ids: Vec<String> = want.aurora_ids.iter().cloned().collect();
+        let clusters = if want.aurora_all {
+            let all = self.describe_clusters(c, None).await?;
+            all.into_iter()
+                .filter(|d| {
+                    want.aurora_ids.contains(d.db_cluster_identifier().unwrap_or_default())
+                        || d.tag_list()
+                            .iter()
+                            .any(|t| t.key() == Some(tag) && t.value().is_some_and(|v| !v.trim().is_empty()))
+                })
+                .collect()
+        } else if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.describe_clusters(c, Some(&ids)).await?
+        };
+        let aurora_clusters = clusters.iter().map(|d| Self::observed_cluster(place, d)).collect();
+        Ok(Observed { ecs_services, aurora_clusters })
+    }
+
     fn observed_service(
+        place: &Place,
         cluster: &str,
         s: &aws_sdk_ecs::types::Service,
         caps: &BTreeMap<String, Capacity>,
     ) -> ObservedService {
         let name = s.service_name().unwrap_or_default().to_string();
         ObservedService {
+            place: place.clone(),
             autoscaling: caps.get(&resource_id(cluster, &name)).copied(),
             cluster: cluster.to_string(),
             service: name,
@@ -190,19 +426,22 @@ impl AwsFleet {
         }
     }
 
-    fn observed_cluster(c: &aws_sdk_rds::types::DbCluster) -> ObservedCluster {
+    fn observed_cluster(place: &Place, c: &aws_sdk_rds::types::DbCluster) -> ObservedCluster {
         // Clusters Aurora cannot stop: Serverless v1, global database members, cross-Region
         // read replicas (a replication source), clusters in a blue/green deployment.
         let unstoppable = if c.engine_mode() == Some("serverless") {
             Some("Aurora Serverless v1 clusters cannot be stopped".to_string())
-        } else if c.global_cluster_identifier().is_some() {
+        } else if c.global_cluster_identifier().is_some_and(|g| !g.is_empty()) {
             Some("member of a global database".to_string())
-        } else if c.replication_source_identifier().is_some() {
+        } else if c.replication_source_identifier().is_some_and(|r| !r.is_empty()) {
             Some("a cross-Region read replica".to_string())
+        } else if c.status() == Some("blue-green-deployment") || c.status() == Some("switching-over") {
+            Some("in a blue/green deployment".to_string())
         } else {
             None
         };
         ObservedCluster {
+            place: place.clone(),
             id: c.db_cluster_identifier().unwrap_or_default().to_string(),
             status: AuroraStatus::from(c.status().unwrap_or("unknown").to_string()),
             tags: c
@@ -214,18 +453,19 @@ impl AwsFleet {
         }
     }
 
-    async fn one_service(
+    async fn apply_service(
         &self,
-        target: &str,
+        c: &Clients,
+        a: &Action,
         cluster: &str,
         service: &str,
-    ) -> Result<aws_sdk_ecs::types::Service, FleetError> {
-        let found = self.describe_services(cluster, &[service.to_string()]).await?;
-        found.into_iter().next().ok_or_else(|| FleetError::NotFound { target: target.to_string() })
-    }
-
-    async fn apply_service(&self, a: &Action, cluster: &str, service: &str) -> Result<Outcome, FleetError> {
-        let s = self.one_service(&a.target, cluster, service).await?;
+    ) -> Result<Outcome, FleetError> {
+        let s = self
+            .describe_services(c, cluster, &[service.to_string()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| FleetError::NotFound { target: a.target.clone() })?;
         let arn = s.service_arn().unwrap_or_default().to_string();
         let tags: BTreeMap<String, String> =
             s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect();
@@ -234,15 +474,15 @@ impl AwsFleet {
                 if u32::try_from(s.desired_count()).ok() == Some(*to) {
                     return Ok(Outcome::AlreadyDone(format!("desiredCount already {to}")));
                 }
-                self.count("ecs:UpdateService");
-                self.ecs
+                self.call(c, Family::EcsWrite, "ecs:UpdateService").await;
+                c.ecs
                     .update_service()
                     .cluster(cluster)
                     .service(service)
                     .desired_count(i32::try_from(*to).unwrap_or(i32::MAX))
                     .send()
                     .await
-                    .map_err(|e| api_error(&a.target, "ecs:UpdateService", describe(&e)))?;
+                    .map_err(|e| sdk_error(&a.target, "ecs:UpdateService", e))?;
                 Ok(Outcome::Done(format!("desiredCount {} → {to}", s.desired_count())))
             }
             Op::Tag { set, remove } => {
@@ -252,25 +492,25 @@ impl AwsFleet {
                     return Ok(Outcome::AlreadyDone("tags already as wanted".into()));
                 }
                 if !to_set.is_empty() {
-                    self.count("ecs:TagResource");
+                    self.call(c, Family::EcsTag, "ecs:TagResource").await;
                     let tags: Vec<Tag> = to_set.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-                    self.ecs
+                    c.ecs
                         .tag_resource()
                         .resource_arn(&arn)
                         .set_tags(Some(tags))
                         .send()
                         .await
-                        .map_err(|e| api_error(&a.target, "ecs:TagResource", describe(&e)))?;
+                        .map_err(|e| sdk_error(&a.target, "ecs:TagResource", e))?;
                 }
                 if !to_remove.is_empty() {
-                    self.count("ecs:UntagResource");
-                    self.ecs
+                    self.call(c, Family::EcsTag, "ecs:UntagResource").await;
+                    c.ecs
                         .untag_resource()
                         .resource_arn(&arn)
                         .set_tag_keys(Some(to_remove.iter().map(|k| k.to_string()).collect()))
                         .send()
                         .await
-                        .map_err(|e| api_error(&a.target, "ecs:UntagResource", describe(&e)))?;
+                        .map_err(|e| sdk_error(&a.target, "ecs:UntagResource", e))?;
                 }
                 Ok(Outcome::Done("tagged".into()))
             }
@@ -280,7 +520,7 @@ impl AwsFleet {
                     _ => Capacity { min: 0, max: 0 },
                 };
                 // Only these two ops need the scalable target: describe it here, not per action.
-                let cap = self.scalable_targets(&[resource_id(cluster, service)]).await?.values().next().copied();
+                let cap = self.scalable_targets(c, &[resource_id(cluster, service)]).await?.values().next().copied();
                 match cap {
                     None => {
                         return Err(FleetError::InvalidState {
@@ -292,8 +532,8 @@ impl AwsFleet {
                     Some(c) if c == want => return Ok(Outcome::AlreadyDone(format!("autoscaling already {want}"))),
                     Some(_) => {}
                 }
-                self.count("application-autoscaling:RegisterScalableTarget");
-                self.autoscaling
+                self.call(c, Family::Autoscaling, "application-autoscaling:RegisterScalableTarget").await;
+                c.autoscaling
                     .register_scalable_target()
                     .service_namespace(ServiceNamespace::Ecs)
                     .resource_id(resource_id(cluster, service))
@@ -302,9 +542,7 @@ impl AwsFleet {
                     .max_capacity(i32::try_from(want.max).unwrap_or(0))
                     .send()
                     .await
-                    .map_err(|e| {
-                        api_error(&a.target, "application-autoscaling:RegisterScalableTarget", describe(&e))
-                    })?;
+                    .map_err(|e| sdk_error(&a.target, "application-autoscaling:RegisterScalableTarget", e))?;
                 Ok(Outcome::Done(format!("autoscaling {want}")))
             }
             Op::Start | Op::Stop => Err(FleetError::InvalidState {
@@ -315,43 +553,32 @@ impl AwsFleet {
         }
     }
 
-    async fn apply_cluster(&self, a: &Action, id: &str) -> Result<Outcome, FleetError> {
-        let found = self.describe_clusters(&[id.to_string()]).await?;
-        let c = found.first().ok_or_else(|| FleetError::NotFound { target: a.target.clone() })?;
-        let status = AuroraStatus::from(c.status().unwrap_or("unknown").to_string());
-        let invalid = |op: &str, e: String| {
-            if e.contains("InvalidDBClusterStateFault") {
-                FleetError::InvalidState {
-                    target: a.target.clone(),
-                    operation: op.to_string(),
-                    state: "changed by someone else".into(),
-                }
-            } else {
-                api_error(&a.target, op, e)
-            }
-        };
+    async fn apply_cluster(&self, c: &Clients, a: &Action, id: &str) -> Result<Outcome, FleetError> {
+        let found = self.describe_clusters(c, Some(&[id.to_string()])).await?;
+        let cluster = found.first().ok_or_else(|| FleetError::NotFound { target: a.target.clone() })?;
+        let status = AuroraStatus::from(cluster.status().unwrap_or("unknown").to_string());
         match (&a.op, &status) {
             (Op::Start, AuroraStatus::Stopped) => {
-                self.count("rds:StartDBCluster");
-                self.rds
+                self.call(c, Family::Rds, "rds:StartDBCluster").await;
+                c.rds
                     .start_db_cluster()
                     .db_cluster_identifier(id)
                     .send()
                     .await
-                    .map_err(|e| invalid("rds:StartDBCluster", describe(&e)))?;
+                    .map_err(|e| sdk_error(&a.target, "rds:StartDBCluster", e))?;
                 Ok(Outcome::Done("starting".into()))
             }
             (Op::Start, AuroraStatus::Starting | AuroraStatus::Available) => {
                 Ok(Outcome::AlreadyDone(format!("already {status}")))
             }
             (Op::Stop, AuroraStatus::Available) => {
-                self.count("rds:StopDBCluster");
-                self.rds
+                self.call(c, Family::Rds, "rds:StopDBCluster").await;
+                c.rds
                     .stop_db_cluster()
                     .db_cluster_identifier(id)
                     .send()
                     .await
-                    .map_err(|e| invalid("rds:StopDBCluster", describe(&e)))?;
+                    .map_err(|e| sdk_error(&a.target, "rds:StopDBCluster", e))?;
                 Ok(Outcome::Done("stopping".into()))
             }
             (Op::Stop, AuroraStatus::Stopping | AuroraStatus::Stopped) => {
@@ -367,42 +594,41 @@ impl AwsFleet {
 }
 
 impl Fleet for AwsFleet {
-    async fn observe(&self, targets: &TargetSet) -> Result<Observed, FleetError> {
-        let mut by_cluster: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        let mut clusters: Vec<String> = Vec::new();
+    async fn observe(&self, targets: &TargetSet, discovery: &Discovery) -> Result<Observed, FleetError> {
+        let mut wants: BTreeMap<Place, Want> = BTreeMap::new();
         for t in targets.all() {
             match &t.locator {
-                Locator::Ecs { cluster, service } => {
-                    by_cluster.entry(cluster.as_str()).or_default().insert(service.clone());
+                Locator::Ecs { place, cluster, service } => {
+                    let w = wants.entry(place.clone()).or_default();
+                    w.services.entry(cluster.clone()).or_default().insert(service.clone());
                 }
-                Locator::Aurora { cluster_id } => clusters.push(cluster_id.clone()),
-            }
-        }
-        let mut described = Vec::new();
-        for (cluster, names) in &by_cluster {
-            let names: Vec<String> = names.iter().cloned().collect();
-            for chunk in names.chunks(10) {
-                for s in self.describe_services(cluster, chunk).await? {
-                    described.push((cluster.to_string(), s));
+                Locator::Aurora { place, cluster_id } => {
+                    wants.entry(place.clone()).or_default().aurora_ids.insert(cluster_id.clone());
                 }
             }
         }
-        let ids: Vec<String> =
-            described.iter().map(|(c, s)| resource_id(c, s.service_name().unwrap_or_default())).collect();
-        let caps = if ids.is_empty() { BTreeMap::new() } else { self.scalable_targets(&ids).await? };
-        let ecs_services = described.iter().map(|(c, s)| Self::observed_service(c, s, &caps)).collect();
-        let aurora_clusters = if clusters.is_empty() {
-            Vec::new()
-        } else {
-            self.describe_clusters(&clusters).await?.iter().map(Self::observed_cluster).collect()
-        };
-        Ok(Observed { ecs_services, aurora_clusters })
+        for s in &discovery.sources {
+            let w = wants.entry(s.place.clone()).or_default();
+            w.list.extend(s.ecs_clusters.iter().cloned());
+            w.aurora_all |= s.aurora;
+        }
+        // Places are independent (each has its own throttles): observe them concurrently.
+        let snapshots =
+            join_all(wants.iter().map(|(place, want)| self.observe_place(place, want, &discovery.tag))).await;
+        let mut out = Observed::default();
+        for s in snapshots {
+            let s = s?;
+            out.ecs_services.extend(s.ecs_services);
+            out.aurora_clusters.extend(s.aurora_clusters);
+        }
+        Ok(out)
     }
 
     async fn apply(&self, action: &Action) -> Outcome {
+        let c = self.clients(action.locator.place()).await;
         let r = match &action.locator {
-            Locator::Ecs { cluster, service } => self.apply_service(action, cluster, service).await,
-            Locator::Aurora { cluster_id } => self.apply_cluster(action, cluster_id).await,
+            Locator::Ecs { cluster, service, .. } => self.apply_service(&c, action, cluster, service).await,
+            Locator::Aurora { cluster_id, .. } => self.apply_cluster(&c, action, cluster_id).await,
         };
         r.unwrap_or_else(Outcome::Failed)
     }

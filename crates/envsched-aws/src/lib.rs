@@ -22,5 +22,7 @@
 #![deny(missing_docs)]
 
 mod fleet;
+mod pace;
 
-pub use fleet::{AwsFleet, CallCounts};
+pub use fleet::{AwsFleet, CallCounts, Options};
+pub use pace::{Bucket, Pacing};

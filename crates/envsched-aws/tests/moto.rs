@@ -169,7 +169,7 @@ async fn capacity(sdk: &aws_config::SdkConfig) -> (i32, i32) {
 #[tokio::test]
 async fn observe_reads_counts_tags_autoscaling_and_cluster_status_in_batches() {
     let (_moto, _sdk, fleet) = started().await;
-    let observed = fleet.observe(&config().targets).await.unwrap();
+    let observed = fleet.observe(&config().targets, &Default::default()).await.unwrap();
     let web = observed.ecs_services.iter().find(|s| s.service == "app1-web").unwrap();
     assert_eq!(web.desired_count, 3);
     assert_eq!(web.autoscaling, Some(envsched_core::Capacity { min: 1, max: 4 }));
@@ -230,7 +230,7 @@ async fn protected_and_unmanaged_services_in_the_same_cluster_are_never_modified
 }
 
 async fn cluster_status(fleet: &AwsFleet) -> envsched_core::AuroraStatus {
-    fleet.observe(&config().targets).await.unwrap().aurora_clusters[0].status.clone()
+    fleet.observe(&config().targets, &Default::default()).await.unwrap().aurora_clusters[0].status.clone()
 }
 
 #[tokio::test]
@@ -254,7 +254,7 @@ async fn aurora_stops_and_starts_at_cluster_level_and_a_repeat_is_already_done()
 #[tokio::test]
 async fn a_service_deleted_mid_cycle_fails_alone() {
     let (_moto, sdk, fleet) = started().await;
-    let observed = fleet.observe(&config().targets).await.unwrap();
+    let observed = fleet.observe(&config().targets, &Default::default()).await.unwrap();
     let c = config();
     let d = envsched_core::desired(&[], &c, AT.parse().unwrap());
     let p = envsched_core::plan(&d, &observed, &envsched_core::Policy::new(&c, None));
@@ -281,12 +281,15 @@ impl Fleet for CrashBeforeScale<'_> {
     async fn observe(
         &self,
         targets: &envsched_core::TargetSet,
+        discovery: &envsched_core::Discovery,
     ) -> Result<envsched_core::Observed, envsched_core::FleetError> {
-        self.inner.observe(targets).await
+        self.inner.observe(targets, discovery).await
     }
 
     async fn apply(&self, action: &envsched_core::Action) -> Outcome {
+        // Targets act concurrently within a phase: crash on app1-web's own scale.
         if matches!(action.op, envsched_core::Op::Scale { to: 0, .. })
+            && action.target.ends_with("app1-web")
             && !self.crashed.swap(true, std::sync::atomic::Ordering::SeqCst)
         {
             return Outcome::Failed(envsched_core::FleetError::Api {

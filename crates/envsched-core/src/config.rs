@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::holidays::HolidayCalendar;
-use crate::target::{Locator, Pin, Target, TargetSet, TargetSetError};
+use crate::target::{Locator, Pin, Place, Target, TargetSet, TargetSetError};
 use crate::window::{Calendar, OperatingHours, WeekdayKey};
 
 /// The configuration file, key for key.
@@ -54,6 +54,71 @@ pub struct ConfigFile {
     /// Where the AWS fleet lives.
     #[serde(default)]
     pub aws: AwsSection,
+    /// Targets found by tag on AWS, in addition to the declared ones.
+    #[serde(default)]
+    pub discovery: DiscoverySection,
+    /// Targets imported from an ecspresso monorepo (one `ecspresso.yml|json` per service).
+    #[serde(default)]
+    pub ecspresso: Vec<EcspressoSection>,
+}
+
+/// `[discovery]`: shared targets found by tag, and the tag key.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverySection {
+    /// The tag whose value is a discovered resource's target name. Default `<prefix>name`
+    /// (`envsched:name`).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// ECS clusters (default place) whose tagged services become shared targets. Only these
+    /// clusters are listed.
+    #[serde(default)]
+    pub ecs_clusters: Vec<String>,
+    /// Tagged Aurora clusters (default place) without an `<prefix>environment` tag become
+    /// shared targets.
+    #[serde(default)]
+    pub aurora: bool,
+}
+
+/// `discover = { ecs_clusters = [...], aurora = true }` in an environment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentDiscoverySection {
+    /// ECS clusters (in the environment's place) whose tagged services become this
+    /// environment's targets. Only these clusters are listed.
+    #[serde(default)]
+    pub ecs_clusters: Vec<String>,
+    /// Tagged Aurora clusters (in the environment's place) whose `<prefix>environment` tag
+    /// names this environment become its targets.
+    #[serde(default)]
+    pub aurora: bool,
+}
+
+/// `aws = { role_arn = "…", region = "…" }` in an environment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceSection {
+    /// Role to assume for this environment's resources (another account), e.g.
+    /// `arn:aws:iam::123456789012:role/envsched`. Absent: the task's own credentials.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// Region of this environment's resources. Absent: `[aws] region`.
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// `[[ecspresso]]`: import targets from an ecspresso monorepo.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EcspressoSection {
+    /// The monorepo directory holding `products/<svc>/<env>/ecspresso.yml` (relative paths
+    /// are read from the config file's directory).
+    pub root: String,
+    /// The ecspresso environment directory to read (`stg` in `products/app1-web/stg/`).
+    pub env: String,
+    /// The envsched environment the imported targets belong to; absent: shared.
+    #[serde(default)]
+    pub environment: Option<String>,
 }
 
 /// `[aws]`.
@@ -200,6 +265,12 @@ pub struct EnvironmentSection {
     /// Dates (`YYYY-MM-DD`) that are not operating days.
     #[serde(default)]
     pub skip_dates: Vec<String>,
+    /// The AWS account (role to assume) and/or Region of this environment's resources.
+    #[serde(default)]
+    pub aws: Option<PlaceSection>,
+    /// Targets of this environment found by tag.
+    #[serde(default)]
+    pub discover: Option<EnvironmentDiscoverySection>,
 }
 
 /// `hours = { days = [...], from = "08:00", to = "20:00" }`.
@@ -434,6 +505,40 @@ pub struct Config {
     pub pricing: PricingSection,
     /// AWS settings.
     pub aws: AwsSection,
+    /// What to list for discovery by tag.
+    pub discovery: Discovery,
+    /// ecspresso imports (already merged into `targets` by the loader).
+    pub ecspresso: Vec<EcspressoSection>,
+}
+
+/// Where to look for tagged resources, compiled from `[discovery]` and each environment's
+/// `discover`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// The tag key naming a discovered resource's target (`envsched:name`).
+    pub tag: String,
+    /// The places and clusters to list.
+    pub sources: Vec<DiscoverySource>,
+}
+
+impl Discovery {
+    /// Whether nothing is discovered (the declared targets are all there is).
+    pub fn is_empty(&self) -> bool {
+        self.sources.iter().all(|s| s.ecs_clusters.is_empty() && !s.aurora)
+    }
+}
+
+/// One environment's (or the shared) discovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoverySource {
+    /// The environment discovered targets belong to; `None`: shared.
+    pub environment: Option<String>,
+    /// Where to list.
+    pub place: Place,
+    /// ECS clusters to list.
+    pub ecs_clusters: Vec<String>,
+    /// Whether to list Aurora clusters.
+    pub aurora: bool,
 }
 
 /// Timing, parsed.
@@ -454,6 +559,8 @@ pub struct Environment {
     pub name: String,
     /// Its calendar.
     pub calendar: Calendar,
+    /// Where its resources live.
+    pub place: Place,
 }
 
 /// Safety settings, compiled.
@@ -487,6 +594,11 @@ pub struct TagKeys {
     pub protected: String,
     /// Discovery marker (the target name), used by the AWS fleet.
     pub name: String,
+    /// On a discovered Aurora cluster: the environment it belongs to.
+    pub environment: String,
+    /// On a discovered resource: the target names it depends on, space-separated (AWS tag
+    /// values cannot hold commas).
+    pub depends_on: String,
 }
 
 impl TagKeys {
@@ -497,6 +609,8 @@ impl TagKeys {
             autoscaling: format!("{prefix}autoscaling"),
             protected: format!("{prefix}protected"),
             name: format!("{prefix}name"),
+            environment: format!("{prefix}environment"),
+            depends_on: format!("{prefix}depends-on"),
         }
     }
 }
@@ -517,6 +631,11 @@ impl Config {
     /// unknown name).
     pub fn calendar(&self, env: Option<&str>) -> &Calendar {
         env.and_then(|e| self.environment(e)).map(|e| &e.calendar).unwrap_or(&self.default_calendar)
+    }
+
+    /// The same configuration with another target set (declared plus discovered).
+    pub fn with_targets(&self, targets: TargetSet) -> Config {
+        Config { targets, ..self.clone() }
     }
 
     /// Parses and validates a TOML document. `origin` names it in errors (a file path).
@@ -661,6 +780,28 @@ impl Validator {
         let targets = self.targets(f);
         let safety = self.safety(&f.safety);
         self.tags(&f.tags);
+        let mut tags = TagKeys::with_prefix(&f.tags.prefix);
+        if let Some(t) = &f.discovery.tag {
+            if t.trim().is_empty() || t.to_ascii_lowercase().starts_with("aws:") || t.len() > 128 {
+                self.issue(
+                    "discovery.tag",
+                    format!("{t:?} cannot be an AWS tag key"),
+                    "use a key such as \"envsched:name\" (not starting with \"aws:\")",
+                );
+            }
+            tags.name = t.clone();
+        }
+        let discovery = Discovery { tag: tags.name.clone(), ..self.discovery(f) };
+        for (i, e) in f.ecspresso.iter().enumerate() {
+            self.known_environment(f, &format!("ecspresso[{i}].environment"), e.environment.as_deref(), &e.root);
+            if e.env.trim().is_empty() || e.env.contains(['/', '\\']) {
+                self.issue(
+                    format!("ecspresso[{i}].env"),
+                    format!("{:?} is not an ecspresso environment directory name", e.env),
+                    "name the directory under products/<svc>/, e.g. \"stg\"",
+                );
+            }
+        }
         for (key, v) in [
             ("pricing.task_hour_usd", f.pricing.task_hour_usd),
             ("pricing.aurora_cluster_hour_usd", f.pricing.aurora_cluster_hour_usd),
@@ -678,9 +819,11 @@ impl Validator {
             environments: environments?,
             targets: targets?,
             safety: safety?,
-            tags: TagKeys::with_prefix(&f.tags.prefix),
+            tags,
             pricing: f.pricing.clone(),
             aws: f.aws.clone(),
+            discovery,
+            ecspresso: f.ecspresso.clone(),
         })
     }
 
@@ -807,10 +950,30 @@ impl Validator {
                     ),
                 }
             }
+            let place = place(e);
+            if let Some(r) = &place.role_arn
+                && !role_arn_ok(r)
+            {
+                self.issue(
+                    format!("{key}.aws.role_arn"),
+                    format!("{r:?} is not an IAM role ARN"),
+                    "write arn:aws:iam::<12-digit account id>:role/<name>",
+                );
+            }
+            if let Some(g) = &place.region
+                && (g.is_empty() || !g.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+            {
+                self.issue(
+                    format!("{key}.aws.region"),
+                    format!("{g:?} is not a Region name"),
+                    "write e.g. \"ap-northeast-1\"",
+                );
+            }
             match zone {
                 Some(zone) => out.push(Environment {
                     name: e.name.clone(),
                     calendar: Calendar { zone, hours, holidays, skip_dates },
+                    place,
                 }),
                 None => ok = false,
             }
@@ -875,6 +1038,60 @@ impl Validator {
         }
     }
 
+    /// Checks that `environment` (named at `key`, for `what`) is declared.
+    fn known_environment(&mut self, f: &ConfigFile, key: &str, environment: Option<&str>, what: &str) -> bool {
+        let Some(env) = environment else { return true };
+        if f.environments.iter().any(|e| e.name == env) {
+            return true;
+        }
+        let known: Vec<&str> = f.environments.iter().map(|e| e.name.as_str()).collect();
+        self.issue(
+            key,
+            format!("{what:?} names environment {env:?}, which is not declared"),
+            format!("declare it with [[environments]] name = {env:?}, or use one of {known:?}"),
+        );
+        false
+    }
+
+    fn discovery(&mut self, f: &ConfigFile) -> Discovery {
+        let mut sources = vec![DiscoverySource {
+            environment: None,
+            place: Place::default(),
+            ecs_clusters: f.discovery.ecs_clusters.clone(),
+            aurora: f.discovery.aurora,
+        }];
+        for e in &f.environments {
+            if let Some(d) = &e.discover {
+                sources.push(DiscoverySource {
+                    environment: Some(e.name.clone()),
+                    place: place(e),
+                    ecs_clusters: d.ecs_clusters.clone(),
+                    aurora: d.aurora,
+                });
+            }
+        }
+        let mut seen = HashSet::new();
+        for (i, s) in sources.iter().enumerate() {
+            for c in &s.ecs_clusters {
+                let key = match i {
+                    0 => "discovery.ecs_clusters".to_string(),
+                    _ => format!("environments[{}].discover.ecs_clusters", position(f, s)),
+                };
+                if c.trim().is_empty() {
+                    self.issue(key, "holds an empty cluster name", "write the cluster's name, e.g. \"stg1\"");
+                } else if !seen.insert((s.place.clone(), c.clone())) {
+                    self.issue(
+                        key,
+                        format!("cluster {c:?} ({}) is listed for discovery twice", s.place),
+                        "list each cluster under one environment (or under [discovery] for shared targets)",
+                    );
+                }
+            }
+        }
+        sources.retain(|s| !s.ecs_clusters.is_empty() || s.aurora);
+        Discovery { tag: String::new(), sources }
+    }
+
     fn targets(&mut self, f: &ConfigFile) -> Option<TargetSet> {
         let envs: HashSet<&str> = f.environments.iter().map(|e| e.name.as_str()).collect();
         let mut targets = Vec::with_capacity(f.targets.len());
@@ -901,9 +1118,15 @@ impl Validator {
                 );
                 ok = false;
             }
+            let place = t
+                .environment
+                .as_ref()
+                .and_then(|n| f.environments.iter().find(|e| &e.name == n))
+                .map(place)
+                .unwrap_or_default();
             let locator = match (&t.ecs, &t.aurora) {
-                (Some(e), None) => Locator::Ecs { cluster: e.cluster.clone(), service: e.service.clone() },
-                (None, Some(a)) => Locator::Aurora { cluster_id: a.cluster_id.clone() },
+                (Some(e), None) => Locator::ecs(&e.cluster, &e.service).in_place(place),
+                (None, Some(a)) => Locator::aurora(&a.cluster_id).in_place(place),
                 _ => {
                     self.issue(
                         key.clone(),
@@ -1012,6 +1235,26 @@ impl Validator {
             );
         }
     }
+}
+
+/// An environment's place, as declared.
+fn place(e: &EnvironmentSection) -> Place {
+    let a = e.aws.clone().unwrap_or_default();
+    Place { role_arn: a.role_arn, region: a.region }
+}
+
+fn position(f: &ConfigFile, s: &DiscoverySource) -> usize {
+    f.environments.iter().position(|e| Some(&e.name) == s.environment.as_ref()).unwrap_or(0)
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<name>`.
+fn role_arn_ok(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.chars().all(|c| c.is_ascii_digit())
+            && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty()))
 }
 
 fn weekday(s: &str) -> Option<WeekdayKey> {

@@ -2,14 +2,20 @@
 
 use std::future::Future;
 
+use crate::config::Discovery;
 use crate::observed::Observed;
 use crate::plan::Action;
 use crate::target::TargetSet;
 
 /// The managed resources (AWS, or the sandbox).
 pub trait Fleet {
-    /// One snapshot of the targets' resources, in the fewest calls the limits allow.
-    fn observe(&self, targets: &TargetSet) -> impl Future<Output = Result<Observed, FleetError>> + Send;
+    /// One snapshot of the targets' resources, in the fewest calls the limits allow, plus
+    /// every resource in the clusters `discovery` names (listed, never touched here).
+    fn observe(
+        &self,
+        targets: &TargetSet,
+        discovery: &Discovery,
+    ) -> impl Future<Output = Result<Observed, FleetError>> + Send;
 
     /// Performs one action. Must be idempotent and re-check the resource's state first
     /// (another copy of envsched may have acted already).

@@ -67,6 +67,7 @@ pub mod booking;
 pub mod clock;
 pub mod config;
 pub mod desired;
+pub mod discover;
 pub mod feedback;
 pub mod fleet;
 pub mod guard;
@@ -81,8 +82,9 @@ pub mod window;
 
 pub use booking::{Booking, BookingRef};
 pub use clock::{Clock, FixedClock};
-pub use config::{Config, ConfigError, ConfigFile};
+pub use config::{Config, ConfigError, ConfigFile, Discovery, DiscoverySource};
 pub use desired::{Desired, DesiredState, TargetDesire, desired, next_change};
+pub use discover::{Discovered, discover, effective};
 pub use feedback::feedback;
 pub use fleet::{Fleet, FleetError, Outcome};
 pub use guard::{DropGuard, Verdict};
@@ -91,5 +93,5 @@ pub use plan::{Action, Direction, Freeze, Op, Phase, Plan, Policy, TargetPlan, T
 pub use problem::{Problem, Subject};
 pub use reconcile::{Applied, CycleError, CycleState, Mode, Report, reconcile};
 pub use source::{BookingSource, FixedSource, SourceError};
-pub use target::{Locator, Pin, Selector, Target, TargetKind, TargetSet};
+pub use target::{Locator, Pin, Place, Selector, Target, TargetKind, TargetSet};
 pub use window::{Calendar, Interval, Window};

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::target::Locator;
+use crate::target::{Locator, Place};
 
 /// One snapshot of the fleet.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -30,6 +30,9 @@ pub struct Observed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObservedService {
+    /// Account and Region (absent: the default place).
+    #[serde(default, skip_serializing_if = "Place::is_default")]
+    pub place: Place,
     /// Cluster name.
     pub cluster: String,
     /// Service name.
@@ -88,6 +91,9 @@ impl std::fmt::Display for Capacity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObservedCluster {
+    /// Account and Region (absent: the default place).
+    #[serde(default, skip_serializing_if = "Place::is_default")]
+    pub place: Place,
     /// DBClusterIdentifier.
     pub id: String,
     /// Cluster status.
@@ -195,16 +201,20 @@ impl Found<'_> {
 /// An index over a snapshot for lookups by locator.
 #[derive(Debug)]
 pub struct ObservedIndex<'a> {
-    services: HashMap<(&'a str, &'a str), &'a ObservedService>,
-    clusters: HashMap<&'a str, &'a ObservedCluster>,
+    services: HashMap<(&'a Place, &'a str, &'a str), &'a ObservedService>,
+    clusters: HashMap<(&'a Place, &'a str), &'a ObservedCluster>,
 }
 
 impl<'a> ObservedIndex<'a> {
     /// Indexes `observed`.
     pub fn new(observed: &'a Observed) -> Self {
         ObservedIndex {
-            services: observed.ecs_services.iter().map(|s| ((s.cluster.as_str(), s.service.as_str()), s)).collect(),
-            clusters: observed.aurora_clusters.iter().map(|c| (c.id.as_str(), c)).collect(),
+            services: observed
+                .ecs_services
+                .iter()
+                .map(|s| ((&s.place, s.cluster.as_str(), s.service.as_str()), s))
+                .collect(),
+            clusters: observed.aurora_clusters.iter().map(|c| ((&c.place, c.id.as_str()), c)).collect(),
         }
     }
 
@@ -216,10 +226,12 @@ impl<'a> ObservedIndex<'a> {
     /// The resource at `locator`, if observed.
     pub fn find(&self, locator: &Locator) -> Option<Found<'a>> {
         match locator {
-            Locator::Ecs { cluster, service } => {
-                self.services.get(&(cluster.as_str(), service.as_str())).map(|s| Found::Service(s))
+            Locator::Ecs { place, cluster, service } => {
+                self.services.get(&(place, cluster.as_str(), service.as_str())).map(|s| Found::Service(s))
             }
-            Locator::Aurora { cluster_id } => self.clusters.get(cluster_id.as_str()).map(|c| Found::Cluster(c)),
+            Locator::Aurora { place, cluster_id } => {
+                self.clusters.get(&(place, cluster_id.as_str())).map(|c| Found::Cluster(c))
+            }
         }
     }
 }

@@ -1,12 +1,14 @@
 //! The reconcile cycle: fetch → observe → desired → plan → apply phase by phase → report.
 //!
 //! One function for `apply`, `run` and `demo`; only the source, fleet and clock differ.
-//! It needs no runtime: it awaits the traits' futures in order. Within a phase, actions run
-//! one after another for now (the AWS fleet paces its own calls); a failed action skips the
-//! rest of its target's chain and every action that names it in [`Action::after`], and
-//! nothing else.
+//! It needs no runtime. Phases run in order; within a phase, different targets' actions run
+//! concurrently (the AWS fleet paces its own calls) and each target's own actions in order.
+//! A failed action skips the rest of its target's chain and every later action that names it
+//! in [`Action::after`], and nothing else.
 
 use std::collections::HashSet;
+use std::pin::Pin;
+use std::task::Poll;
 
 use jiff::Timestamp;
 
@@ -14,6 +16,7 @@ use crate::booking::Booking;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::desired::{Desired, desired, next_change};
+use crate::discover::effective;
 use crate::fleet::{Fleet, FleetError, Outcome};
 use crate::guard::{DropGuard, Verdict};
 use crate::observed::Observed;
@@ -68,6 +71,8 @@ pub struct Report {
     pub accepted_drop: Option<usize>,
     /// The next instant a booking window opens or closes.
     pub next_change: Option<Timestamp>,
+    /// How many targets discovery by tag added to the declared ones.
+    pub discovered: usize,
 }
 
 impl Report {
@@ -100,7 +105,10 @@ where
     C: Clock + ?Sized,
 {
     let fetched = source.fetch().await;
-    let observed = fleet.observe(&config.targets).await.map_err(CycleError::Observe)?;
+    let observed = fleet.observe(&config.targets, &config.discovery).await.map_err(CycleError::Observe)?;
+    // Discovered targets join the declared ones for this cycle.
+    let (config, discovery_problems, discovered) = effective(config, &observed);
+    let config = config.as_ref();
     let at = clock.now();
     let (bookings, source_error) = match fetched {
         Ok(b) => (b, None),
@@ -123,7 +131,8 @@ where
     if source_error.is_none() {
         state.last_bookings = bookings.clone();
     }
-    let desired = desired(&bookings, config, at);
+    let mut desired = desired(&bookings, config, at);
+    desired.problems.extend(discovery_problems);
     let plan = plan(&desired, &observed, &Policy::new(config, freeze));
     let applied = apply(&plan, fleet, mode).await;
     Ok(Report {
@@ -135,32 +144,77 @@ where
         observed,
         source_error,
         accepted_drop,
+        discovered,
     })
 }
 
-/// Carries out a plan's actions phase by phase.
+/// Carries out a plan's actions phase by phase. Within a phase, each target's actions run in
+/// order and different targets run concurrently (the fleet paces its API calls); a phase
+/// starts when the previous one has finished.
 pub async fn apply<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode) -> Vec<Applied> {
-    let mut failed: HashSet<&str> = HashSet::new();
+    let mut failed: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
-    for (phase, action) in plan.actions() {
-        let blocked = if failed.contains(action.target.as_str()) {
-            Some("an earlier action on this target failed".to_string())
-        } else {
-            action
-                .after
-                .iter()
-                .find(|a| failed.contains(a.as_str()))
-                .map(|a| format!("{a} did not get ready this cycle"))
-        };
-        let outcome = match (blocked, mode) {
-            (Some(why), _) => Outcome::Skipped(why),
-            (None, Mode::DryRun) => Outcome::DryRun,
-            (None, Mode::Apply) => fleet.apply(action).await,
-        };
-        if !outcome.succeeded() {
-            failed.insert(action.target.as_str());
+    for phase in &plan.phases {
+        // A phase's actions are grouped by target already; keep that order.
+        let mut chains: Vec<Vec<&Action>> = Vec::new();
+        for a in &phase.actions {
+            match chains.last_mut() {
+                Some(c) if c[0].target == a.target => c.push(a),
+                _ => chains.push(vec![a]),
+            }
         }
-        out.push(Applied { phase: phase.number, action: action.clone(), outcome });
+        let failed_before = &failed;
+        let results = join_all(chains.into_iter().map(|chain| async move {
+            let mut outcomes = Vec::with_capacity(chain.len());
+            let mut chain_failed = false;
+            for action in chain {
+                let blocked = if chain_failed {
+                    Some("an earlier action on this target failed".to_string())
+                } else {
+                    action
+                        .after
+                        .iter()
+                        .find(|a| failed_before.contains(a.as_str()))
+                        .map(|a| format!("{a} did not get ready this cycle"))
+                };
+                let outcome = match (blocked, mode) {
+                    (Some(why), _) => Outcome::Skipped(why),
+                    (None, Mode::DryRun) => Outcome::DryRun,
+                    (None, Mode::Apply) => fleet.apply(action).await,
+                };
+                chain_failed |= !outcome.succeeded();
+                outcomes.push(Applied { phase: phase.number, action: action.clone(), outcome });
+            }
+            outcomes
+        }))
+        .await;
+        for applied in results.into_iter().flatten() {
+            if !applied.outcome.succeeded() {
+                failed.insert(applied.action.target.clone());
+            }
+            out.push(applied);
+        }
     }
     out
+}
+
+/// Awaits every future concurrently and returns their outputs in order (a runtime-free
+/// `join_all`: core has no async runtime).
+async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }

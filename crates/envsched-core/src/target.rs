@@ -44,11 +44,48 @@ impl TargetKind {
     }
 }
 
+/// Which AWS account and Region a resource lives in.
+///
+/// The default place (both fields `None`) is the standard credential chain's account in
+/// `[aws] region`. An environment with `aws = { role_arn = "…", region = "…" }` puts its
+/// targets in another account (reached by assuming the role) and/or Region. Two resources
+/// with the same names in different places are different resources.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// The IAM role to assume; `None`: the chain's own credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The Region; `None`: `[aws] region`, else the chain's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl Place {
+    /// Whether this is the default place.
+    pub fn is_default(&self) -> bool {
+        self.role_arn.is_none() && self.region.is_none()
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.role_arn, &self.region) {
+            (None, None) => f.write_str("the default account"),
+            (Some(r), None) => write!(f, "{r}"),
+            (None, Some(g)) => write!(f, "{g}"),
+            (Some(r), Some(g)) => write!(f, "{r} in {g}"),
+        }
+    }
+}
+
 /// Where a target lives in AWS.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Locator {
     /// An ECS service in a cluster.
     Ecs {
+        /// Account and Region.
+        place: Place,
         /// Cluster name.
         cluster: String,
         /// Service name.
@@ -56,12 +93,39 @@ pub enum Locator {
     },
     /// An Aurora DB cluster.
     Aurora {
+        /// Account and Region.
+        place: Place,
         /// DB cluster identifier.
         cluster_id: String,
     },
 }
 
 impl Locator {
+    /// An ECS service in the default place.
+    pub fn ecs(cluster: impl Into<String>, service: impl Into<String>) -> Self {
+        Locator::Ecs { place: Place::default(), cluster: cluster.into(), service: service.into() }
+    }
+
+    /// An Aurora cluster in the default place.
+    pub fn aurora(cluster_id: impl Into<String>) -> Self {
+        Locator::Aurora { place: Place::default(), cluster_id: cluster_id.into() }
+    }
+
+    /// The same resource name in `place`.
+    pub fn in_place(mut self, to: Place) -> Self {
+        match &mut self {
+            Locator::Ecs { place, .. } | Locator::Aurora { place, .. } => *place = to,
+        }
+        self
+    }
+
+    /// The account and Region.
+    pub fn place(&self) -> &Place {
+        match self {
+            Locator::Ecs { place, .. } | Locator::Aurora { place, .. } => place,
+        }
+    }
+
     /// The kind of resource this locator points at.
     pub fn kind(&self) -> TargetKind {
         match self {
@@ -73,8 +137,8 @@ impl Locator {
     /// The AWS-side names, for matching `safety.protected` patterns.
     pub fn names(&self) -> Vec<&str> {
         match self {
-            Locator::Ecs { cluster, service } => vec![cluster, service],
-            Locator::Aurora { cluster_id } => vec![cluster_id],
+            Locator::Ecs { cluster, service, .. } => vec![cluster, service],
+            Locator::Aurora { cluster_id, .. } => vec![cluster_id],
         }
     }
 }
@@ -82,9 +146,13 @@ impl Locator {
 impl std::fmt::Display for Locator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Locator::Ecs { cluster, service } => write!(f, "ECS service {cluster}/{service}"),
-            Locator::Aurora { cluster_id } => write!(f, "Aurora cluster {cluster_id}"),
+            Locator::Ecs { cluster, service, .. } => write!(f, "ECS service {cluster}/{service}")?,
+            Locator::Aurora { cluster_id, .. } => write!(f, "Aurora cluster {cluster_id}")?,
         }
+        if !self.place().is_default() {
+            write!(f, " ({})", self.place())?;
+        }
+        Ok(())
     }
 }
 
@@ -503,7 +571,7 @@ mod tests {
         Target {
             name: name.to_string(),
             environment: env.map(str::to_string),
-            locator: Locator::Ecs { cluster: env.unwrap_or("shared").to_string(), service: name.replace('/', "-") },
+            locator: Locator::ecs(env.unwrap_or("shared"), name.replace('/', "-")),
             count: None,
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
             pin: None,
@@ -602,11 +670,11 @@ mod tests {
     #[test]
     fn the_same_name_lives_in_every_environment_and_depends_on_resolves_locally() {
         let mut db1 = ecs("db/aurora", Some("stg1"), &[]);
-        db1.locator = Locator::Aurora { cluster_id: "stg1-aurora".into() };
+        db1.locator = Locator::aurora("stg1-aurora");
         let mut db2 = ecs("db/aurora", Some("stg2"), &[]);
-        db2.locator = Locator::Aurora { cluster_id: "stg2-aurora".into() };
+        db2.locator = Locator::aurora("stg2-aurora");
         let mut web2 = ecs("products/app1-web", Some("stg2"), &["db/aurora"]);
-        web2.locator = Locator::Ecs { cluster: "stg2".into(), service: "app1-web".into() };
+        web2.locator = Locator::ecs("stg2", "app1-web");
         let set = TargetSet::new(vec![db1, ecs("products/app1-web", Some("stg1"), &["db/aurora"]), db2, web2]).unwrap();
         assert_eq!(set.all_deps(1), [0]);
         assert_eq!(set.all_deps(3), [2]);

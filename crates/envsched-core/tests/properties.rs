@@ -134,7 +134,7 @@ fn apply_instantly(observed: &mut Observed, p: &envsched_core::Plan, config: &Co
     for (_, a) in p.actions() {
         let t = &config.targets.all()[config.targets.index_of_key(&a.target).unwrap()];
         match (&t.locator, &a.op) {
-            (envsched_core::Locator::Aurora { cluster_id }, op) => {
+            (envsched_core::Locator::Aurora { cluster_id, .. }, op) => {
                 let c = observed.aurora_clusters.iter_mut().find(|c| &c.id == cluster_id).unwrap();
                 match op {
                     Op::Start => c.status = AuroraStatus::Available,
@@ -142,7 +142,7 @@ fn apply_instantly(observed: &mut Observed, p: &envsched_core::Plan, config: &Co
                     other => panic!("{other:?} on a cluster"),
                 }
             }
-            (envsched_core::Locator::Ecs { cluster, service }, op) => {
+            (envsched_core::Locator::Ecs { cluster, service, .. }, op) => {
                 let s =
                     observed.ecs_services.iter_mut().find(|s| &s.cluster == cluster && &s.service == service).unwrap();
                 match op {
@@ -216,6 +216,7 @@ fn arb_observed() -> impl Strategy<Value = Observed> {
                     tags.insert(keys.autoscaling.clone(), "1/3".into());
                 }
                 envsched_core::ObservedService {
+                    place: Default::default(),
                     cluster: c.to_string(),
                     service: s.to_string(),
                     desired_count: desired,
@@ -229,6 +230,7 @@ fn arb_observed() -> impl Strategy<Value = Observed> {
         Observed {
             ecs_services,
             aurora_clusters: vec![envsched_core::ObservedCluster {
+                place: Default::default(),
                 id: "stg1-aurora".into(),
                 status: AuroraStatus::from(status.to_string()),
                 tags: BTreeMap::new(),

@@ -172,10 +172,11 @@ pub fn world(demo_toml: &str) -> Result<World, ConfigError> {
     let mut observed = Observed::default();
     for t in config.targets.all() {
         match &t.locator {
-            envsched_core::Locator::Ecs { cluster, service } => {
+            envsched_core::Locator::Ecs { cluster, service, .. } => {
                 let web = service.ends_with("-web");
                 let count = if web { 2 } else { 1 };
                 observed.ecs_services.push(ObservedService {
+                    place: Default::default(),
                     cluster: cluster.clone(),
                     service: service.clone(),
                     desired_count: count,
@@ -185,7 +186,8 @@ pub fn world(demo_toml: &str) -> Result<World, ConfigError> {
                     autoscaling: web.then_some(envsched_core::Capacity { min: 1, max: 4 }),
                 });
             }
-            envsched_core::Locator::Aurora { cluster_id } => observed.aurora_clusters.push(ObservedCluster {
+            envsched_core::Locator::Aurora { cluster_id, .. } => observed.aurora_clusters.push(ObservedCluster {
+                place: Default::default(),
                 id: cluster_id.clone(),
                 // stg3's cluster was stopped by hand last week: AWS will start it again.
                 status: if cluster_id.starts_with("stg3") { AuroraStatus::Stopped } else { AuroraStatus::Available },
@@ -503,7 +505,7 @@ where
             up: vec![false; minutes],
             booked: vec![false; minutes],
             initial_count: match &t.locator {
-                envsched_core::Locator::Ecs { cluster, service } => initial
+                envsched_core::Locator::Ecs { cluster, service, .. } => initial
                     .ecs_services
                     .iter()
                     .find(|s| &s.cluster == cluster && &s.service == service)

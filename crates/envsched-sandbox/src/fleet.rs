@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use envsched_core::{
-    Action, AuroraStatus, Capacity, Clock, Fleet, FleetError, Locator, Observed, ObservedCluster, ObservedService, Op,
-    Outcome, TargetSet,
+    Action, AuroraStatus, Capacity, Clock, Discovery, Fleet, FleetError, Locator, Observed, ObservedCluster,
+    ObservedService, Op, Outcome, TargetSet,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -167,7 +167,7 @@ impl SandboxFleet {
         }
         let not_found = || Outcome::Failed(FleetError::NotFound { target: action.target.clone() });
         match (&action.locator, &action.op) {
-            (Locator::Aurora { cluster_id }, op) => {
+            (Locator::Aurora { cluster_id, .. }, op) => {
                 let Some(c) = st.clusters.get_mut(cluster_id) else { return not_found() };
                 let status = c.observed.status.clone();
                 match (op, status) {
@@ -207,7 +207,7 @@ impl SandboxFleet {
                     }),
                 }
             }
-            (Locator::Ecs { cluster, service }, op) => {
+            (Locator::Ecs { cluster, service, .. }, op) => {
                 let Some(s) = st.services.get_mut(&(cluster.clone(), service.clone())) else { return not_found() };
                 match op {
                     Op::Scale { to, .. } => {
@@ -318,7 +318,7 @@ fn settle(st: &mut State, now: Timestamp, timing: Timing) {
 }
 
 impl Fleet for SandboxFleet {
-    async fn observe(&self, _targets: &TargetSet) -> Result<Observed, FleetError> {
+    async fn observe(&self, _targets: &TargetSet, _discovery: &Discovery) -> Result<Observed, FleetError> {
         self.lock().calls += 1;
         Ok(self.snapshot())
     }

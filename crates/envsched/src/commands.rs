@@ -75,10 +75,11 @@ impl Fleet for Fleets {
     async fn observe(
         &self,
         targets: &envsched_core::TargetSet,
+        discovery: &envsched_core::Discovery,
     ) -> Result<envsched_core::Observed, envsched_core::FleetError> {
         match self {
-            Fleets::Snapshot(f) => f.observe(targets).await,
-            Fleets::Aws(f) => f.observe(targets).await,
+            Fleets::Snapshot(f) => f.observe(targets, discovery).await,
+            Fleets::Aws(f) => f.observe(targets, discovery).await,
         }
     }
 
@@ -121,10 +122,14 @@ fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
     let at = inputs::at(a.inputs.at.as_deref())?;
     let rt = runtime()?;
     let fleet = rt.block_on(Fleets::new(a.inputs.observed.as_deref(), &config, at))?;
-    let observed =
-        rt.block_on(fleet.observe(&config.targets)).context("cannot observe the fleet, so there is no plan")?;
+    let observed = rt
+        .block_on(fleet.observe(&config.targets, &config.discovery))
+        .context("cannot observe the fleet, so there is no plan")?;
     let bookings = rt.block_on(source.fetch()).context("cannot read the bookings, so there is no plan")?;
-    let p = plan(&desired(&bookings, &config, at), &observed, &Policy::new(&config, None));
+    let (config, problems, _) = envsched_core::effective(&config, &observed);
+    let mut wanted = desired(&bookings, &config, at);
+    wanted.problems.extend(problems);
+    let p = plan(&wanted, &observed, &Policy::new(&config, None));
     match a.inputs.output {
         Output::Text => print!("{}", render::plan::text(&p, &config)),
         Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(&p, None))?),
@@ -156,8 +161,11 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     let write_back =
         matches!((&source, mode, &report.source_error, &p.frozen), (Source::Notion(_), Mode::Apply, None, None));
     // The fleet as the actions left it, observed once for both uses.
-    let after =
-        if write_back || a.save_observed.is_some() { Some(rt.block_on(fleet.observe(&config.targets))) } else { None };
+    let after = if write_back || a.save_observed.is_some() {
+        Some(rt.block_on(fleet.observe(&config.targets, &config.discovery)))
+    } else {
+        None
+    };
     if let Some(path) = &a.save_observed {
         let observed = after.clone().expect("observed above when --save-observed is given")?;
         let text = serde_json::to_string_pretty(&observed)?;

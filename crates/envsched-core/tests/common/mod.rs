@@ -125,6 +125,7 @@ impl F {
     pub fn service(mut self, cluster: &str, service: &str, desired: u32, running: u32) -> Self {
         self.0.ecs_services.retain(|s| !(s.cluster == cluster && s.service == service));
         self.0.ecs_services.push(ObservedService {
+            place: Default::default(),
             cluster: cluster.into(),
             service: service.into(),
             desired_count: desired,
@@ -146,6 +147,7 @@ impl F {
     pub fn cluster(mut self, id: &str, status: &str) -> Self {
         self.0.aurora_clusters.retain(|c| c.id != id);
         self.0.aurora_clusters.push(ObservedCluster {
+            place: Default::default(),
             id: id.into(),
             status: AuroraStatus::from(status.to_string()),
             tags: BTreeMap::new(),
