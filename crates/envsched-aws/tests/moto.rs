@@ -372,3 +372,115 @@ async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_
     assert_eq!(calls.get("rds:DescribeDBClusters"), Some(&1));
     assert_eq!(calls.values().sum::<usize>(), 30, "{calls:?}");
 }
+
+/// Creates `service` with `count` tasks in `cluster` (creating the cluster), tagged `tags`.
+async fn create_service(sdk: &aws_config::SdkConfig, cluster: &str, service: &str, count: i32, tags: &[(&str, &str)]) {
+    let ecs = aws_sdk_ecs::Client::new(sdk);
+    ecs.create_cluster().cluster_name(cluster).send().await.unwrap();
+    task_definition(&ecs).await;
+    let tags: Vec<aws_sdk_ecs::types::Tag> =
+        tags.iter().map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(*k).value(*v).build()).collect();
+    ecs.create_service()
+        .cluster(cluster)
+        .service_name(service)
+        .task_definition("app")
+        .desired_count(count)
+        .set_tags((!tags.is_empty()).then_some(tags))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn count_in(sdk: &aws_config::SdkConfig, cluster: &str, service: &str) -> i32 {
+    let out =
+        aws_sdk_ecs::Client::new(sdk).describe_services().cluster(cluster).services(service).send().await.unwrap();
+    out.services()[0].desired_count()
+}
+
+#[tokio::test]
+async fn discovery_by_tag_manages_tagged_services_in_listed_clusters_and_nothing_else() {
+    let (_moto, sdk, fleet) = started().await;
+    let name = [("envsched:name", "tools/monitor")];
+    aws_sdk_ecs::Client::new(&sdk)
+        .tag_resource()
+        .resource_arn(
+            aws_sdk_ecs::Client::new(&sdk)
+                .describe_services()
+                .cluster("stg1")
+                .services("monitor")
+                .send()
+                .await
+                .unwrap()
+                .services()[0]
+                .service_arn()
+                .unwrap(),
+        )
+        .tags(aws_sdk_ecs::types::Tag::builder().key(name[0].0).value(name[0].1).build())
+        .send()
+        .await
+        .unwrap();
+    // Untagged and undeclared in a listed cluster; tagged in a cluster nobody listed.
+    create_service(&sdk, "stg1", "sidecar", 1, &[]).await;
+    create_service(&sdk, "unlisted-dev", "lonely", 1, &[("envsched:name", "tools/lonely")]).await;
+    let text = CONFIG.replace("name = \"stg1\"\n", "name = \"stg1\"\ndiscover = { ecs_clusters = [\"stg1\"] }\n");
+    let c = Config::from_toml(&text, "discover.toml").unwrap();
+    let clock = FixedClock(AT.parse().unwrap());
+    let run = |bookings: Vec<Booking>| {
+        let (c, fleet, clock) = (&c, &fleet, &clock);
+        async move {
+            reconcile(c, &FixedSource(bookings), fleet, clock, &mut CycleState::default(), Mode::Apply).await.unwrap()
+        }
+    };
+    let r = run(vec![]).await;
+    assert_eq!(r.discovered, 1, "{:?}", r.desired.problems);
+    assert!(r.failures().next().is_none());
+    assert_eq!(count_in(&sdk, "stg1", "monitor").await, 0, "the tagged service is managed: nobody booked it");
+    assert_eq!(count_in(&sdk, "stg1", "sidecar").await, 1, "untagged: never touched");
+    assert_eq!(count_in(&sdk, "unlisted-dev", "lonely").await, 1, "its cluster is not listed: never touched");
+    assert_eq!(fleet.calls().get("ecs:ListServices"), Some(&1), "one page for the one listed cluster");
+    // A booking selects the discovered target by its tag name and brings back its count.
+    let r = run(vec![booking(&["tools/"])]).await;
+    assert!(r.applied.iter().any(|a| a.action.target == "stg1:tools/monitor"), "{:?}", r.applied);
+    assert_eq!(count_in(&sdk, "stg1", "monitor").await, 1);
+}
+
+#[tokio::test]
+async fn an_environment_in_another_account_and_region_is_reached_by_assuming_its_role() {
+    let (_moto, sdk, fleet) = started().await;
+    const ROLE: &str = "arn:aws:iam::111111111111:role/envsched";
+    // The other account's world, created through the same SDK provider the fleet uses.
+    let provider = aws_config::sts::AssumeRoleProvider::builder(ROLE)
+        .session_name("test")
+        .region(aws_config::Region::new("eu-west-1"))
+        .configure(&sdk)
+        .build()
+        .await;
+    let other = sdk
+        .to_builder()
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_ecs::config::SharedCredentialsProvider::new(provider))
+        .build();
+    create_service(&other, "stg1", "app1-web", 2, &[]).await;
+    let arn = aws_sdk_ecs::Client::new(&other).describe_services().cluster("stg1").services("app1-web").send().await;
+    assert!(
+        arn.unwrap().services()[0].service_arn().unwrap().contains(":111111111111:"),
+        "moto keeps it in that account"
+    );
+    let text = format!(
+        "{CONFIG}\n[[environments]]\nname = \"dev9\"\naws = {{ role_arn = \"{ROLE}\", region = \"eu-west-1\" }}\n\
+         [[targets]]\nname = \"products/app1-web\"\nenvironment = \"dev9\"\necs = {{ cluster = \"stg1\", service = \"app1-web\" }}\n"
+    );
+    let c = Config::from_toml(&text, "accounts.toml").unwrap();
+    let clock = FixedClock(AT.parse().unwrap());
+    // Book stg1 only: dev9's service (same cluster and service names, other account) stops.
+    let mut b = booking(&["products/app1-web"]);
+    b.environment = Some("stg1".into());
+    let r =
+        reconcile(&c, &FixedSource(vec![b]), &fleet, &clock, &mut CycleState::default(), Mode::Apply).await.unwrap();
+    assert!(r.failures().next().is_none(), "{:?}", r.applied);
+    assert_eq!(count_in(&other, "stg1", "app1-web").await, 0, "stopped in account 111111111111, eu-west-1");
+    assert_eq!(count_in(&sdk, "stg1", "app1-web").await, 3, "the default account's service of that name is booked");
+    let observed_places: std::collections::BTreeSet<String> =
+        r.observed.ecs_services.iter().map(|s| s.place.to_string()).collect();
+    assert_eq!(observed_places.len(), 2, "{observed_places:?}");
+}

@@ -130,8 +130,11 @@ pub fn discover(config: &Config, observed: &Observed) -> Discovered {
             ));
             continue;
         }
+        // A shared name must be unique across every environment, and an environment's name
+        // must not shadow a shared one.
         let clash = declared_keys.contains(&(env.as_deref(), name.as_str()))
-            || (env.is_some() && shared_declared.contains(name.as_str()));
+            || (env.is_some() && shared_declared.contains(name.as_str()))
+            || (env.is_none() && declared.iter().any(|t| t.name == name));
         if clash {
             let t = &candidates[0];
             problems.push(Problem::target(
@@ -146,6 +149,28 @@ pub fn discover(config: &Config, observed: &Observed) -> Discovered {
         }
         added.push(candidates.remove(0));
     }
+    // A discovered shared name used by a discovered environment target too: ambiguous.
+    let shared_added: HashSet<String> =
+        added.iter().filter(|t| t.environment.is_none()).map(|t| t.name.clone()).collect();
+    let ambiguous: HashSet<String> = added
+        .iter()
+        .filter(|t| t.environment.is_some() && shared_added.contains(&t.name))
+        .map(|t| t.name.clone())
+        .collect();
+    added.retain(|t| {
+        if !ambiguous.contains(&t.name) {
+            return true;
+        }
+        problems.push(Problem::target(
+            &t.key(),
+            format!(
+                "{} is tagged {}={:?}, a name also discovered as a shared target; neither is managed",
+                t.locator, tags.name, t.name
+            ),
+            "give the shared resource a name of its own",
+        ));
+        false
+    });
     // Leave out discovered targets whose dependencies do not resolve (repeat: leaving one out
     // can strand another).
     loop {
@@ -183,7 +208,7 @@ pub fn discover(config: &Config, observed: &Observed) -> Discovered {
                 problems.push(Problem::target(
                     "discovery",
                     format!("{e}; discovered targets are not managed this cycle"),
-                    "fix the envsched:depends-on tags so the chain ends",
+                    "fix the tags named above (names must be unique per environment, and envsched:depends-on chains must end)",
                 ));
             }
             Discovered { targets: config.targets.clone(), added: 0, problems }
