@@ -21,6 +21,7 @@
 //! detection, and the axum fake for what moto does not model.
 #![deny(missing_docs)]
 
+pub mod ecspresso;
 mod fleet;
 mod pace;
 

@@ -6,10 +6,21 @@ use anyhow::{Context, Result, anyhow, bail};
 use envsched_core::{Booking, Config, Observed};
 use jiff::Timestamp;
 
-/// Reads and validates the config file.
+/// Reads and validates the config file, with the targets its `[[ecspresso]]` entries import.
 pub fn config(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-    Ok(Config::from_toml(&text, &path.display().to_string())?)
+    let origin = path.display().to_string();
+    let mut file = envsched_core::config::parse_file(&text)
+        .map_err(|message| envsched_core::ConfigError::Syntax { origin: origin.clone(), message })?;
+    if !file.ecspresso.is_empty() {
+        let base = path.parent().unwrap_or(Path::new("."));
+        let env = |name: &str| std::env::var(name).ok();
+        if let Err(errors) = envsched_aws::ecspresso::import(&mut file, base, &env) {
+            let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+            bail!("{origin}: [[ecspresso]] import failed for {} file(s):\n{}", errors.len(), list.join("\n"));
+        }
+    }
+    Ok(Config::from_file(file, &origin)?)
 }
 
 /// A Notion client for the config, with the token from `notion.token_env`.

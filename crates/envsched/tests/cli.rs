@@ -230,6 +230,83 @@ fn apply_dry_run_changes_nothing() {
     assert_eq!(before["aurora_clusters"][0]["status"], after["aurora_clusters"][0]["status"]);
 }
 
+/// A small ecspresso monorepo: `infra/products/<svc>/<env>/ecspresso.*`.
+fn monorepo(f: &Files, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let p = f.path(&format!("infra/{path}"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+const IMPORT: &str = "\n[[ecspresso]]\nroot = \"infra\"\nenv = \"stg\"\nenvironment = \"stg2\"\n";
+
+#[test]
+fn an_ecspresso_monorepo_becomes_targets_named_by_path() {
+    let f = Files::new();
+    f.write("config.toml", &format!("{CONFIG}{IMPORT}"));
+    monorepo(
+        &f,
+        &[
+            (
+                "products/app2-web/stg/ecspresso.yml",
+                "region: ap-northeast-1\ncluster: '{{ must_env `ENVSCHED_TEST_CLUSTER` }}'\nservice: app2-web\nservice_definition: ecs-service-def.json\ntask_definition: ecs-task-def.json\n",
+            ),
+            (
+                "products/app2-api/stg/ecspresso.json",
+                r#"{"cluster": "{{ env `ENVSCHED_UNSET_X` `stg2` }}", "service": "app2-api"}"#,
+            ),
+            // Another ecspresso environment: not read.
+            ("products/app2-web/prod/ecspresso.yml", "cluster: prod\nservice: app2-web\n"),
+            // Declared in the config already: the declaration wins and the file is not read.
+            ("products/app1-web/stg/ecspresso.jsonnet", "{ cluster: std.extVar('x') }"),
+        ],
+    );
+    let p = pages();
+    let o = Command::new(env!("CARGO_BIN_EXE_envsched"))
+        .args(plan_args(&["--at", "2026-11-24T12:00:00+09:00", "--output", "json"], &p))
+        .env("ENVSCHED_TEST_CLUSTER", "stg2")
+        .current_dir(f.dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let resources: Vec<(String, String)> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["key"].as_str().unwrap().to_string(), t["resource"].as_str().unwrap().to_string()))
+        .collect();
+    for (key, resource) in [
+        ("stg2:products/app2-web", "ECS service stg2/app2-web"),
+        ("stg2:products/app2-api", "ECS service stg2/app2-api"),
+        ("stg2:products/app1-web", "ECS service stg2/app1-web"),
+    ] {
+        assert!(resources.contains(&(key.into(), resource.into())), "{key}: {resources:?}");
+    }
+    assert_eq!(resources.len(), 6, "4 declared + 2 imported: {resources:?}");
+
+    // Without the variable, and with a tfstate lookup: exit 1, each file named with the fix.
+    monorepo(
+        &f,
+        &[(
+            "services/billing/stg/ecspresso.yml",
+            "cluster: '{{ tfstate `aws_ecs_cluster.main.name` }}'\nservice: billing\n",
+        )],
+    );
+    let o = envsched(&plan_args(&[], &p), &f);
+    fails_naming(
+        &o,
+        &[
+            "products/app2-web/stg/ecspresso.yml",
+            "ENVSCHED_TEST_CLUSTER is not set",
+            "services/billing/stg/ecspresso.yml",
+            "tfstate",
+            "declare it instead: [[targets]] name = \"services/billing\", environment = \"stg2\",",
+        ],
+    );
+}
+
 fn fails_naming(o: &Output, needles: &[&str]) {
     assert_eq!(o.status.code(), Some(1), "stdout: {}", stdout(o));
     let err = stderr(o);

@@ -162,6 +162,7 @@ pub fn json(p: &Plan, applied: Option<&[Applied]>) -> Value {
             "name": t.name,
             "environment": t.environment,
             "kind": t.kind.as_str(),
+            "resource": t.locator.to_string(),
             "desired": t.desired,
             "count": t.count,
             "observed": t.observed,
