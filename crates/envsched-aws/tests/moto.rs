@@ -371,6 +371,20 @@ async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_
     assert_eq!(calls.get("application-autoscaling:DescribeScalableTargets"), Some(&5), "50 resource ids per call");
     assert_eq!(calls.get("rds:DescribeDBClusters"), Some(&1));
     assert_eq!(calls.values().sum::<usize>(), 30, "{calls:?}");
+
+    // The same fleet with discovery switched on for the 4 clusters and Aurora: one
+    // ListServices page per cluster more, and the same describes (names are merged).
+    let toml = toml.replace(
+        "name = \"stga\"\n",
+        "name = \"stga\"\ndiscover = { ecs_clusters = [\"stga\", \"stgb\", \"stgc\", \"stgd\"], aurora = true }\n",
+    );
+    let c = Config::from_toml(&toml, "240-discovery.toml").unwrap();
+    let fleet = AwsFleet::new(&sdk);
+    let r = reconcile(&c, &FixedSource(vec![]), &fleet, &clock, &mut CycleState::default(), Mode::Apply).await.unwrap();
+    assert!(r.applied.is_empty());
+    let calls = fleet.calls();
+    assert_eq!(calls.get("ecs:ListServices"), Some(&4), "{calls:?}");
+    assert_eq!(calls.values().sum::<usize>(), 34, "{calls:?}");
 }
 
 /// Creates `service` with `count` tasks in `cluster` (creating the cluster), tagged `tags`.
