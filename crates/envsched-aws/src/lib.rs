@@ -4,7 +4,8 @@
 //! * **Credentials and endpoints** come from the standard chain (`aws_config`): the task
 //!   role on ECS, env/profile locally; `AWS_ENDPOINT_URL` (and the per-service variants) point
 //!   it at an emulator.
-//! * **Observe** in the fewest calls: `DescribeServices` 10 services at a time with
+//! * **Observe** in the fewest calls: `ListServices` 100 per page (discovery only),
+//!   `DescribeServices` 10 services at a time with
 //!   `include = [TAGS]` (desired, running and pending counts, tags), Application Auto Scaling
 //!   `DescribeScalableTargets` 50 resource ids at a time, `DescribeDBClusters` filtered by
 //!   the configured cluster ids (status, tags) — nothing per target that a batch gives. Calls
@@ -15,10 +16,12 @@
 //!   started only from `stopped` and stopped only from `available`;
 //!   `InvalidDBClusterStateFault` means "someone else moved it — observe again". Member
 //!   instances are never touched.
-//!
-//! **Missing** (tracked by the AWS issue): discovery by tag and from ecspresso configs,
-//! several accounts and Regions, pacing per API family and concurrency, the unstoppable-kind
-//! detection, and the axum fake for what moto does not model.
+//! * **Targets** beyond the declared ones: discovered by tag in the listed clusters (the
+//!   fleet lists and describes; `envsched_core::discover` decides), and imported from an
+//!   ecspresso monorepo ([`ecspresso`]).
+//! * **Places:** one set of clients per (role, Region), the role assumed through the SDK's
+//!   STS provider. Each place has its own token buckets per API family ([`Pacing`]); the
+//!   SDK's standard retry mode handles throttling and 5xx.
 #![deny(missing_docs)]
 
 pub mod ecspresso;
