@@ -112,6 +112,48 @@ fn a_dependency_that_fails_to_come_up_skips_its_dependents_this_cycle() {
 }
 
 #[test]
+fn a_target_that_keeps_failing_is_retried_with_backoff_and_only_it_waits() {
+    let config = format!(
+        "{CONFIG}[[targets]]\nname = \"services/auth\"\nenvironment = \"stg1\"\necs = {{ cluster = \"stg1\", service = \"auth\" }}\n"
+    )
+    .replace("[schedule]\n", "[schedule]\npoll_interval = \"1m\"\n");
+    let mut observed = all_down();
+    let mut auth = observed.ecs_services[2].clone();
+    auth.service = "auth".into();
+    observed.ecs_services.push(auth);
+    let rows = vec![
+        booking("auth", &["services/auth"], "2026-11-24T09:00", "2026-11-24T12:00"),
+        booking("cc", &["services/creditcard"], "2026-11-24T09:05", "2026-11-24T12:00"),
+    ];
+    let mut s = Scenario::with_config(&config, "2026-11-24T08:50", observed, rows, vec![]);
+    s.fleet.set_failure(Locator::ecs("stg1", "auth"), Some("AccessDeniedException"));
+    let reports = s.run_until("2026-11-24T09:30");
+    let tried: Vec<String> = reports
+        .iter()
+        .filter(|r| {
+            r.applied.iter().any(|a| a.action.target == "stg1:services/auth" && matches!(a.outcome, Outcome::Failed(_)))
+        })
+        .map(|r| r.at.to_zoned(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap()).strftime("%H:%M").to_string())
+        .collect();
+    // Lead 10 minutes: first try at 08:50, then after 1, 2, 4, 8 and 16 polls.
+    assert_eq!(tried, ["08:50", "08:51", "08:53", "08:57", "09:05", "09:21"]);
+    let held = reports[2].applied.iter().find(|a| a.action.target == "stg1:services/auth").unwrap();
+    assert!(
+        matches!(&held.outcome, Outcome::Skipped(why) if why.contains("backing off after 2 failed cycle(s)") && why.contains("AccessDeniedException") && why.contains("next try at 08:53")),
+        "{:?}",
+        held.outcome
+    );
+    // The other booking's service is not held back by auth's failures.
+    assert_eq!(when(&reports, "stg1:services/creditcard", "scale"), ["08:55"]);
+    // Once the failure is fixed, the next try (32 polls, capped at 30 minutes after 09:21)
+    // succeeds and the backoff is forgotten.
+    s.fleet.set_failure(Locator::ecs("stg1", "auth"), None);
+    let reports = s.run_until("2026-11-24T10:00");
+    assert_eq!(when(&reports, "stg1:services/auth", "scale"), ["09:51"]);
+    assert!(s.state.backoff.is_empty(), "{:?}", s.state.backoff);
+}
+
+#[test]
 fn a_notion_outage_freezes_everything_until_bookings_can_be_read_again() {
     let b = booking("cc", &["services/creditcard"], "2026-11-24T09:00", "2026-11-24T10:00");
     let edits = vec![

@@ -6,11 +6,11 @@
 //! A failed action skips the rest of its target's chain and every later action that names it
 //! in [`Action::after`], and nothing else.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::pin::Pin;
 use std::task::Poll;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use crate::booking::Booking;
 use crate::clock::Clock;
@@ -39,6 +39,31 @@ pub struct CycleState {
     pub guard: DropGuard,
     /// The last bookings fetched successfully (shown while the source is failing).
     pub last_bookings: Vec<Booking>,
+    /// Targets whose actions keep failing, by key: retried with backoff, not every cycle.
+    pub backoff: BTreeMap<String, Backoff>,
+}
+
+/// A target whose actions failed in consecutive cycles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backoff {
+    /// Consecutive cycles with a failed action.
+    pub failures: u32,
+    /// No action is attempted before this instant.
+    pub until: Timestamp,
+    /// The last error.
+    pub error: String,
+}
+
+/// The longest wait between attempts on a failing target.
+pub const MAX_BACKOFF: SignedDuration = SignedDuration::from_mins(30);
+
+impl Backoff {
+    /// The wait after `failures` consecutive failed cycles: one poll interval after the
+    /// first (the next cycle tries again), doubling, at most [`MAX_BACKOFF`].
+    pub fn delay(failures: u32, poll: SignedDuration) -> SignedDuration {
+        let factor = 1i32 << failures.saturating_sub(1).min(16);
+        poll.checked_mul(factor).unwrap_or(MAX_BACKOFF).min(MAX_BACKOFF)
+    }
 }
 
 /// One action and what became of it.
@@ -134,7 +159,39 @@ where
     let mut desired = desired(&bookings, config, at);
     desired.problems.extend(discovery_problems);
     let plan = plan(&desired, &observed, &Policy::new(config, freeze));
-    let applied = apply(&plan, fleet, mode).await;
+    let held: HashMap<&str, String> = state
+        .backoff
+        .iter()
+        .filter(|(_, b)| b.until > at)
+        .map(|(k, b)| {
+            let when = b.until.to_zoned(config.default_calendar.zone.clone()).strftime("%H:%M");
+            let why =
+                format!("backing off after {} failed cycle(s) (last: {}); next try at {when}", b.failures, b.error);
+            (k.as_str(), why)
+        })
+        .collect();
+    let applied = apply_holding(&plan, fleet, mode, &held).await;
+    if mode == Mode::Apply {
+        let mut next = BTreeMap::new();
+        for a in &applied {
+            let key = &a.action.target;
+            match &a.outcome {
+                Outcome::Failed(e) => {
+                    let failures = state.backoff.get(key).map_or(0, |b| b.failures) + 1;
+                    let until = at.checked_add(Backoff::delay(failures, config.schedule.poll_interval)).unwrap_or(at);
+                    next.insert(key.clone(), Backoff { failures, until, error: e.to_string() });
+                }
+                Outcome::Skipped(_) if held.contains_key(key.as_str()) => {
+                    if let Some(b) = state.backoff.get(key) {
+                        next.entry(key.clone()).or_insert_with(|| b.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A target that succeeded, or needs nothing any more, starts afresh.
+        state.backoff = next;
+    }
     Ok(Report {
         at,
         next_change: next_change(&bookings, config, at),
@@ -152,6 +209,11 @@ where
 /// order and different targets run concurrently (the fleet paces its API calls); a phase
 /// starts when the previous one has finished.
 pub async fn apply<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode) -> Vec<Applied> {
+    apply_holding(plan, fleet, mode, &HashMap::new()).await
+}
+
+/// [`apply`], skipping the targets in `held` (key → why) and what depends on them.
+async fn apply_holding<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode, held: &HashMap<&str, String>) -> Vec<Applied> {
     let mut failed: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for phase in &plan.phases {
@@ -168,7 +230,9 @@ pub async fn apply<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode) -> Vec<Applied>
             let mut outcomes = Vec::with_capacity(chain.len());
             let mut chain_failed = false;
             for action in chain {
-                let blocked = if chain_failed {
+                let blocked = if let Some(why) = held.get(action.target.as_str()) {
+                    Some(why.clone())
+                } else if chain_failed {
                     Some("an earlier action on this target failed".to_string())
                 } else {
                     action
