@@ -60,6 +60,9 @@ pub struct ConfigFile {
     /// Targets imported from an ecspresso monorepo (one `ecspresso.yml|json` per service).
     #[serde(default)]
     pub ecspresso: Vec<EcspressoSection>,
+    /// The daemon's HTTP endpoints.
+    #[serde(default)]
+    pub http: HttpSection,
 }
 
 /// `[discovery]`: shared targets found by tag, and the tag key.
@@ -222,12 +225,44 @@ pub struct ScheduleSection {
     /// Keep things up this long after a window closes. Default `0s`.
     #[serde(default = "default_linger")]
     pub linger: String,
+    /// On SIGTERM, how long `run` may take to finish the AWS calls in flight before it exits.
+    /// Keep it below the ECS container's `stopTimeout` (default 30 s). Default `20s`.
+    #[serde(default = "default_drain")]
+    pub drain: String,
 }
 
 impl Default for ScheduleSection {
     fn default() -> Self {
-        ScheduleSection { poll_interval: default_poll_interval(), lead: default_lead(), linger: default_linger() }
+        ScheduleSection {
+            poll_interval: default_poll_interval(),
+            lead: default_lead(),
+            linger: default_linger(),
+            drain: default_drain(),
+        }
     }
+}
+
+fn default_drain() -> String {
+    "20s".into()
+}
+
+/// `[http]`: the daemon's endpoints (health, metrics, status page, Notion webhook).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// Address `run` listens on. Default `0.0.0.0:8080`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection { listen: default_listen() }
+    }
+}
+
+fn default_listen() -> String {
+    "0.0.0.0:8080".into()
 }
 
 /// `[defaults]`.
@@ -509,6 +544,8 @@ pub struct Config {
     pub discovery: Discovery,
     /// ecspresso imports (already merged into `targets` by the loader).
     pub ecspresso: Vec<EcspressoSection>,
+    /// Where `run` serves HTTP.
+    pub listen: std::net::SocketAddr,
 }
 
 /// Where to look for tagged resources, compiled from `[discovery]` and each environment's
@@ -550,6 +587,8 @@ pub struct Schedule {
     pub lead: SignedDuration,
     /// Linger after windows.
     pub linger: SignedDuration,
+    /// Shutdown drain.
+    pub drain: SignedDuration,
 }
 
 /// An environment and its calendar.
@@ -768,6 +807,23 @@ impl Validator {
                 SignedDuration::ZERO,
                 SignedDuration::from_hours(24),
             ),
+            drain: self.duration(
+                "schedule.drain",
+                &f.schedule.drain,
+                SignedDuration::from_secs(1),
+                SignedDuration::from_secs(110),
+            ),
+        };
+        let listen = match f.http.listen.parse::<std::net::SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.issue(
+                    "http.listen",
+                    format!("{:?} is not an address to listen on", f.http.listen),
+                    "write host:port, e.g. \"0.0.0.0:8080\" (all interfaces) or \"127.0.0.1:8080\"",
+                );
+                None
+            }
         };
         if f.defaults.count == 0 {
             self.issue(
@@ -824,6 +880,7 @@ impl Validator {
             aws: f.aws.clone(),
             discovery,
             ecspresso: f.ecspresso.clone(),
+            listen: listen?,
         })
     }
 

@@ -78,6 +78,7 @@ pub mod problem;
 pub mod reconcile;
 pub mod source;
 pub mod target;
+pub mod wake;
 pub mod window;
 
 pub use booking::{Booking, BookingRef};
@@ -94,4 +95,5 @@ pub use problem::{Problem, Subject};
 pub use reconcile::{Applied, CycleError, CycleState, Mode, Report, reconcile};
 pub use source::{BookingSource, FixedSource, SourceError};
 pub use target::{Locator, Pin, Place, Selector, Target, TargetKind, TargetSet};
+pub use wake::{Last, Wake, WakeReason, next_wake};
 pub use window::{Calendar, Interval, Window};

@@ -25,6 +25,30 @@ pub enum Command {
     Demo(DemoArgs),
     /// Check the Notion database against the config: properties, statuses, components.
     Check(CheckArgs),
+    /// Run as a daemon: reconcile on every poll, window edge and webhook event; serve
+    /// /live, /ready, /metrics, the status page and the Notion webhook.
+    Run(RunArgs),
+    /// Exit 0 if the local daemon answers GET /live (for the container health check).
+    Healthcheck(HealthcheckArgs),
+}
+
+/// `envsched run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The configuration file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Log format: json (Datadog; the default when stdout is not a terminal) or text.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<crate::telemetry::LogFormat>,
+}
+
+/// `envsched healthcheck`.
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The daemon's address.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
 }
 
 /// `envsched check`.

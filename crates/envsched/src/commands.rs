@@ -21,7 +21,110 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Apply(a) => apply_cmd(a),
         Command::Demo(a) => demo_cmd(a),
         Command::Check(a) => check_cmd(a),
+        Command::Run(a) => run_cmd(a),
+        Command::Healthcheck(a) => {
+            let ok = runtime()?.block_on(crate::http::healthcheck(&a.addr));
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
     }
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+async fn signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
+    use std::io::IsTerminal;
+    use std::sync::Arc;
+
+    // A config error exits 1 before anything starts.
+    let config = inputs::config(&a.config)?;
+    let client = inputs::notion(&config)?;
+    let format = a.log_format.unwrap_or(if std::io::stdout().is_terminal() {
+        crate::telemetry::LogFormat::Text
+    } else {
+        crate::telemetry::LogFormat::Json
+    });
+    let metrics = crate::telemetry::init(format)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (http.listen)", config.listen))?;
+        let shared = Arc::new(crate::daemon::Shared::default());
+        let token = config
+            .notion
+            .webhook_token_env
+            .as_ref()
+            .and_then(|v| std::env::var(v).ok())
+            .filter(|t| !t.is_empty())
+            .map(secrecy::SecretString::from);
+        let receiver = envsched_notion::webhook::WebhookReceiver::new(
+            token,
+            config.notion.database_id.as_deref().unwrap_or_default(),
+            config.notion.data_source_id.as_deref(),
+        );
+        let app = crate::http::router(shared.clone(), metrics, receiver, config.default_calendar.zone.clone());
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            signal().await;
+            let _ = stop_tx.send(true);
+            // A second signal forces the exit (the first is already draining).
+            signal().await;
+            tracing::warn!("Second signal: exiting now");
+            std::process::exit(1);
+        });
+        let mut server_stop = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = server_stop.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        crate::telemetry::Started { listen: &config.listen.to_string(), targets: config.targets.len() }.emit();
+        // Startup check: a schema mismatch is logged (the cycles will fail and say so).
+        match client.schema().await {
+            Ok(props) => {
+                let report = envsched_notion::schema::check_schema(&props, &config);
+                if report.has_errors() {
+                    tracing::error!(
+                        error.kind = "notion-schema",
+                        details = report.render(),
+                        "The Notion database does not match the config"
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error.kind = "notion", error.message = %e, "Cannot read the Notion schema yet: {e}")
+            }
+        }
+        let aws = envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await;
+        let fleet = crate::daemon::LoggedFleet { inner: aws, shared };
+        crate::daemon::run(&config, &client, &fleet, || fleet.inner.calls(), stop_rx).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+        tracing::info!("Stopped");
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Where `plan` and `apply` get bookings: files, or Notion.

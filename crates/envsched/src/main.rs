@@ -6,7 +6,10 @@
 //! |---|---|
 //! | `cli` | the command line (clap) |
 //! | `inputs` | reading config, bookings and observed files, with errors naming the file |
-//! | `commands` | `plan`, `apply`, `demo` |
+//! | `commands` | `plan`, `apply`, `demo`, `check`, `run`, `healthcheck` |
+//! | `daemon` | the `run` loop: single-flight cycles, wake-ups, shutdown |
+//! | `http` | `/live`, `/ready`, `/metrics`, the status page, the webhook route |
+//! | `telemetry` | JSON logs and metrics, written by named events |
 //! | `render` | text and JSON output of plans and of the demo |
 //!
 //! Exit codes: 0 ok; 1 error (bad input, failed action); 2 changes pending
@@ -14,8 +17,11 @@
 
 mod cli;
 mod commands;
+mod daemon;
+mod http;
 mod inputs;
 mod render;
+mod telemetry;
 
 use std::process::ExitCode;
 

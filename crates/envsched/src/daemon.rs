@@ -1,0 +1,216 @@
+//! `envsched run`: the reconcile cycle, forever, single-flight.
+//!
+//! After each cycle [`envsched_core::next_wake`] says when to look again (the poll, the next
+//! window edge, a follow-up while something starts, a target's backoff, a failed cycle's
+//! retry). The loop sleeps until then, or until a webhook event triggers a cycle. Triggers
+//! that arrive during a cycle coalesce into one follow-up (a [`Notify`] keeps one permit).
+//!
+//! Shutdown: the first SIGTERM/SIGINT stops new work. The cycle in flight finishes within
+//! `schedule.drain`: actions not yet started are skipped, calls in flight complete and are
+//! logged. Then the HTTP server drains and the process exits 0.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use envsched_core::{
+    Action, Clock, Config, CycleState, Discovery, Fleet, FleetError, Last, Mode, Observed, Outcome, Report, TargetSet,
+    Wake, next_wake, reconcile,
+};
+use envsched_notion::NotionClient;
+use jiff::Timestamp;
+use tokio::sync::{Notify, watch};
+
+use crate::telemetry;
+
+/// The system clock (the daemon's only source of "now").
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// What the loop shares with the HTTP endpoints.
+#[derive(Default)]
+pub struct Shared {
+    /// Wakes the loop for a cycle now (webhook events). One stored permit = coalesced.
+    pub trigger: Notify,
+    /// Set on the first shutdown signal: actions not yet started are skipped.
+    pub stopping: AtomicBool,
+    /// The loop's view, for `/ready` and the status page.
+    pub status: RwLock<Status>,
+}
+
+/// The last cycles, as the endpoints show them.
+#[derive(Default)]
+pub struct Status {
+    /// When the last good cycle ended.
+    pub last_ok: Option<Timestamp>,
+    /// Why the last cycle failed (source unreadable, fleet unobservable), if it did.
+    pub error: Option<String>,
+    /// The last completed cycle's report.
+    pub report: Option<Report>,
+    /// When and why the loop wakes next.
+    pub next_wake: Option<Wake>,
+    /// Cycles run.
+    pub cycles: u64,
+    /// The poll interval (readiness allows three missed polls).
+    pub poll: Duration,
+}
+
+impl Status {
+    /// `Ok` when the last cycle succeeded recently; else why not.
+    pub fn ready(&self, now: Timestamp) -> Result<(), String> {
+        if let Some(e) = &self.error {
+            return Err(format!("the last cycle failed: {e}"));
+        }
+        let Some(ok) = self.last_ok else { return Err("no cycle has completed yet".into()) };
+        let allowed = (self.poll * 3).max(Duration::from_secs(120));
+        let age = now.duration_since(ok).unsigned_abs();
+        if age > allowed {
+            return Err(format!("the last good cycle ended {}s ago (allowed {}s)", age.as_secs(), allowed.as_secs()));
+        }
+        Ok(())
+    }
+}
+
+/// The fleet as the daemon uses it: every action logged as it ends, none started once
+/// shutdown began.
+pub struct LoggedFleet<F> {
+    /// The real fleet.
+    pub inner: F,
+    /// The shared state (for `stopping`).
+    pub shared: Arc<Shared>,
+}
+
+impl<F: Fleet + Sync> Fleet for LoggedFleet<F> {
+    async fn observe(&self, targets: &TargetSet, discovery: &Discovery) -> Result<Observed, FleetError> {
+        self.inner.observe(targets, discovery).await
+    }
+
+    async fn apply(&self, action: &Action) -> Outcome {
+        let started = Instant::now();
+        let outcome = if self.shared.stopping.load(Ordering::SeqCst) {
+            Outcome::Skipped("shutting down; the next envsched will do it".into())
+        } else {
+            self.inner.apply(action).await
+        };
+        telemetry::ActionApplied { action, outcome: &outcome, duration: started.elapsed() }.emit();
+        outcome
+    }
+}
+
+/// Runs cycles until `stop` turns true. Returns when the last cycle has finished (or the
+/// drain ran out).
+pub async fn run<F: Fleet + Sync>(
+    config: &Config,
+    client: &NotionClient,
+    fleet: &LoggedFleet<F>,
+    calls: impl Fn() -> envsched_aws::CallCounts,
+    mut stop: watch::Receiver<bool>,
+) {
+    let shared = fleet.shared.clone();
+    let mut state = CycleState::default();
+    let mut failures: u32 = 0;
+    let mut trigger = "startup";
+    let mut seen_calls = Default::default();
+    let mut last_end = Instant::now();
+    let mut saved_usd = 0.0;
+    let mut last_problems: Vec<envsched_core::Problem> = Vec::new();
+    let drain = config.schedule.drain.unsigned_abs();
+    loop {
+        let started = Instant::now();
+        let result = {
+            let mut cycle = std::pin::pin!(reconcile(config, client, fleet, &SystemClock, &mut state, Mode::Apply));
+            tokio::select! {
+                r = &mut cycle => r,
+                _ = stop.wait_for(|s| *s) => {
+                    shared.stopping.store(true, Ordering::SeqCst);
+                    tracing::info!(drain_s = drain.as_secs(), "Stopping: finishing the actions in flight, starting no new ones");
+                    match tokio::time::timeout(drain, &mut cycle).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            tracing::warn!("Drain time ran out with the cycle still running; exiting");
+                            return;
+                        }
+                    }
+                }
+            }
+        };
+        let now = Timestamp::now();
+        let stopping = shared.stopping.load(Ordering::SeqCst);
+        telemetry::api_calls(&calls(), &mut seen_calls);
+        let failed_error = match &result {
+            Err(e) => Some((e.to_string(), "fleet")),
+            Ok(r) => r.source_error.as_ref().map(|e| (e.to_string(), "notion")),
+        };
+        let last = match (&result, &failed_error) {
+            (Ok(report), None) => {
+                if failures > 0 {
+                    telemetry::Recovered { failures }.emit();
+                }
+                failures = 0;
+                if report.plan.frozen.is_none() && !stopping {
+                    let texts = envsched_core::feedback(
+                        &state.last_bookings,
+                        &report.desired,
+                        &report.plan,
+                        &report.observed,
+                        config,
+                    );
+                    let wb = client.write_back(&texts, &state.last_bookings).await;
+                    if !wb.failed.is_empty() {
+                        tracing::warn!(
+                            failed = wb.failed.len() as u64,
+                            "Could not tell {} row(s) their state",
+                            wb.failed.len()
+                        );
+                    }
+                }
+                Last::Completed(report)
+            }
+            _ => {
+                failures += 1;
+                let (message, kind) = failed_error.clone().unwrap_or_else(|| ("unknown".into(), "fleet"));
+                telemetry::CycleFailed { error: &message, kind, failures, first: failures == 1 }.emit();
+                Last::Failed { failures }
+            }
+        };
+        if let Ok(report) = &result {
+            telemetry::CycleCompleted { report, duration: started.elapsed(), trigger }.emit();
+            telemetry::savings(report, last_end.elapsed(), config, &mut saved_usd);
+            if report.plan.problems != last_problems {
+                telemetry::ProblemsChanged { problems: &report.plan.problems }.emit();
+                last_problems = report.plan.problems.clone();
+            }
+        }
+        last_end = Instant::now();
+        let wake = next_wake(last, &state, config, now);
+        {
+            let mut st = shared.status.write().unwrap_or_else(|p| p.into_inner());
+            st.cycles += 1;
+            st.poll = config.schedule.poll_interval.unsigned_abs();
+            st.next_wake = Some(wake);
+            st.error = failed_error.map(|(m, _)| m);
+            if st.error.is_none() {
+                st.last_ok = Some(now);
+            }
+            if let Ok(r) = result {
+                st.report = Some(r);
+            }
+        }
+        if stopping {
+            return;
+        }
+        let sleep = wake.at.duration_since(Timestamp::now()).unsigned_abs();
+        let sleep = if wake.at <= Timestamp::now() { Duration::ZERO } else { sleep };
+        tracing::debug!(at = %wake.at, reason = wake.reason.label(), "Next cycle");
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => trigger = wake.reason.label(),
+            _ = shared.trigger.notified() => trigger = "webhook",
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}

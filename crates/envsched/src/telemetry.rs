@@ -1,0 +1,320 @@
+//! Logs and metrics, from one place: each thing that happens is a named event whose `emit`
+//! writes one log line and updates its metrics (telemetry as events, as Vector does it).
+//!
+//! Logs are JSON, one flat object per line, with the keys Datadog maps without a pipeline:
+//! `timestamp` (RFC 3339), `status`, `message`, `logger.name`, errors as `error.kind` /
+//! `error.message`, and `dd.service` / `dd.env` / `dd.version` from `DD_SERVICE` /
+//! `DD_ENV` / `DD_VERSION`. `--log-format text` (the default on a terminal) is for people.
+//! Metric labels are bounded: no booking ids, titles or error texts.
+
+use std::io::Write;
+use std::time::Duration;
+
+use envsched_core::{Action, Outcome, Report};
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line (Datadog).
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// Installs the logger and the metrics recorder. Returns the handle `/metrics` renders.
+pub fn init(format: LogFormat) -> anyhow::Result<PrometheusHandle> {
+    let filter =
+        tracing_subscriber::filter::Targets::new().with_target("envsched", Level::INFO).with_default(Level::WARN);
+    let registry = tracing_subscriber::registry();
+    let installed = match format {
+        LogFormat::Json => registry.with(JsonLines::from_env().with_filter(filter)).try_init(),
+        LogFormat::Text => registry
+            .with(tracing_subscriber::fmt::layer().with_target(false).with_writer(std::io::stderr).with_filter(filter))
+            .try_init(),
+    };
+    installed.map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))?;
+    PrometheusBuilder::new()
+        .set_buckets(&[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0])
+        .and_then(PrometheusBuilder::install_recorder)
+        .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))
+}
+
+/// The JSON log layer: every event, flat, one line on stdout.
+struct JsonLines {
+    tags: Map<String, Value>,
+}
+
+impl JsonLines {
+    fn from_env() -> Self {
+        let mut tags = Map::new();
+        for (var, key) in [("DD_SERVICE", "dd.service"), ("DD_ENV", "dd.env"), ("DD_VERSION", "dd.version")] {
+            if let Ok(v) = std::env::var(var)
+                && !v.is_empty()
+            {
+                tags.insert(key.into(), Value::String(v));
+            }
+        }
+        JsonLines { tags }
+    }
+}
+
+struct Fields(Map<String, Value>);
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().into(), Value::String(format!("{value:?}")));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), Value::String(value.into()));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+}
+
+impl<S: Subscriber> Layer<S> for JsonLines {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = Fields(Map::new());
+        event.record(&mut fields);
+        let mut line = Map::new();
+        line.insert("timestamp".into(), Value::String(jiff::Timestamp::now().to_string()));
+        line.insert("status".into(), Value::String(event.metadata().level().as_str().to_ascii_lowercase()));
+        line.insert("message".into(), fields.0.remove("message").unwrap_or(Value::String(String::new())));
+        line.insert("logger.name".into(), Value::String(event.metadata().target().into()));
+        line.extend(self.tags.clone());
+        line.extend(fields.0);
+        let mut text = Value::Object(line).to_string();
+        text.push('\n');
+        // One write per line, so lines from concurrent tasks never interleave.
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+}
+
+/// The daemon started.
+pub struct Started<'a> {
+    /// Where it listens.
+    pub listen: &'a str,
+    /// How many declared targets.
+    pub targets: usize,
+}
+
+impl Started<'_> {
+    /// Log it.
+    pub fn emit(self) {
+        tracing::info!(
+            listen = self.listen,
+            targets = self.targets as u64,
+            version = env!("CARGO_PKG_VERSION"),
+            "envsched started"
+        );
+    }
+}
+
+/// One action ended (or was skipped).
+pub struct ActionApplied<'a> {
+    /// The action.
+    pub action: &'a Action,
+    /// What became of it.
+    pub outcome: &'a Outcome,
+    /// How long the API calls took.
+    pub duration: Duration,
+}
+
+impl ActionApplied<'_> {
+    /// One log line and the actions counter.
+    pub fn emit(self) {
+        let a = self.action;
+        let op = a.op.name();
+        let (from, to) = a.op.from_to();
+        let (from, to) = (from.as_str(), to.as_str());
+        let outcome = self.outcome.label();
+        counter!("envsched_actions_total", "op" => op, "outcome" => outcome).increment(1);
+        let ms = self.duration.as_millis() as u64;
+        let reason = a.reason.as_str();
+        match self.outcome {
+            Outcome::Failed(e) => tracing::warn!(
+                target.name = a.target.as_str(), resource = %a.locator, op, from, to, reason, outcome, duration_ms = ms,
+                error.kind = e.kind(), error.message = %e, drift = a.drift,
+                "Failed to {op} {}", a.target
+            ),
+            Outcome::Skipped(why) => tracing::info!(
+                target.name = a.target.as_str(), resource = %a.locator, op, from, to, reason, outcome, skipped = why.as_str(),
+                "Skipped {op} {}: {why}", a.target
+            ),
+            Outcome::Done(d) | Outcome::AlreadyDone(d) => tracing::info!(
+                target.name = a.target.as_str(), resource = %a.locator, op, from, to, reason, outcome, result = d.as_str(),
+                duration_ms = ms, drift = a.drift,
+                "{} {op} {}: {d}", if matches!(self.outcome, Outcome::Done(_)) { "Did" } else { "Already did" }, a.target
+            ),
+            Outcome::DryRun => tracing::info!(
+                target.name = a.target.as_str(),
+                op,
+                from,
+                to,
+                reason,
+                outcome,
+                "Would {op} {}",
+                a.target
+            ),
+        }
+    }
+}
+
+/// A cycle completed (frozen or not, with or without failed actions).
+pub struct CycleCompleted<'a> {
+    /// Its report.
+    pub report: &'a Report,
+    /// How long it took.
+    pub duration: Duration,
+    /// What woke it.
+    pub trigger: &'a str,
+}
+
+impl CycleCompleted<'_> {
+    /// One summary line; the cycle, target and frozen metrics; drift and problems as warnings.
+    pub fn emit(self) {
+        let r = self.report;
+        let (start, stop, unchanged) = r.plan.counts();
+        let failed = r.failures().count();
+        let frozen = r.plan.frozen.is_some();
+        let outcome = if frozen {
+            "frozen"
+        } else if failed > 0 {
+            "partial"
+        } else {
+            "ok"
+        };
+        counter!("envsched_cycles_total", "outcome" => outcome).increment(1);
+        histogram!("envsched_cycle_duration_seconds").record(self.duration.as_secs_f64());
+        gauge!("envsched_frozen").set(if frozen { 1.0 } else { 0.0 });
+        let up = r.plan.targets.iter().filter(|t| t.desired == envsched_core::DesiredState::Up).count();
+        gauge!("envsched_targets", "desired" => "up").set(up as f64);
+        gauge!("envsched_targets", "desired" => "down").set((r.plan.targets.len() - up) as f64);
+        gauge!("envsched_bookings_live").set(r.desired.active.len() as f64);
+        tracing::info!(
+            trigger = self.trigger,
+            outcome,
+            actions = r.applied.len() as u64,
+            failed = failed as u64,
+            start = start as u64,
+            stop = stop as u64,
+            unchanged = unchanged as u64,
+            frozen,
+            discovered = r.discovered as u64,
+            duration_ms = self.duration.as_millis() as u64,
+            "Cycle {outcome}: {start} to start, {stop} to stop, {unchanged} unchanged, {failed} failed"
+        );
+        if let Some(f) = &r.plan.frozen {
+            tracing::warn!(reason = f.reason.as_str(), "Frozen: changing nothing");
+        }
+        for a in r.applied.iter().filter(|a| a.action.drift) {
+            tracing::warn!(
+                target.name = a.action.target.as_str(),
+                reason = a.action.reason.as_str(),
+                "Drift: {}",
+                a.action.reason
+            );
+        }
+    }
+}
+
+/// The problems of a cycle, logged when they change (not every cycle).
+pub struct ProblemsChanged<'a> {
+    /// The problems now.
+    pub problems: &'a [envsched_core::Problem],
+}
+
+impl ProblemsChanged<'_> {
+    /// One warning per problem, and the gauge.
+    pub fn emit(self) {
+        gauge!("envsched_problems").set(self.problems.len() as f64);
+        for p in self.problems {
+            tracing::warn!(subject = ?p.subject, fix = p.fix.as_str(), "Problem: {p}");
+        }
+    }
+}
+
+/// A cycle could not plan (fleet unobservable), or bookings could not be read. Logged once
+/// per state change; the metric counts every cycle.
+pub struct CycleFailed<'a> {
+    /// The error.
+    pub error: &'a str,
+    /// A bounded label.
+    pub kind: &'static str,
+    /// Consecutive failed cycles.
+    pub failures: u32,
+    /// Whether this is the first failure since the last success (log it) or a repeat.
+    pub first: bool,
+}
+
+impl CycleFailed<'_> {
+    /// The counter, and a log line on the first failure.
+    pub fn emit(self) {
+        counter!("envsched_cycles_total", "outcome" => "failed").increment(1);
+        gauge!("envsched_failed_cycles_in_a_row").set(f64::from(self.failures));
+        if self.first {
+            tracing::error!(error.kind = self.kind, error.message = self.error, "Cycle failed: {}", self.error);
+        }
+    }
+}
+
+/// The source or fleet recovered after failing.
+pub struct Recovered {
+    /// How many cycles had failed.
+    pub failures: u32,
+}
+
+impl Recovered {
+    /// One line.
+    pub fn emit(self) {
+        gauge!("envsched_failed_cycles_in_a_row").set(0.0);
+        tracing::info!(failures = self.failures as u64, "Recovered after {} failed cycle(s)", self.failures);
+    }
+}
+
+/// API calls made by the fleet (cumulative counters, by service and operation).
+pub fn api_calls(calls: &envsched_aws::CallCounts, seen: &mut std::collections::BTreeMap<&'static str, usize>) {
+    for (op, n) in calls {
+        let before = seen.insert(op, *n).unwrap_or(0);
+        let service = op.split(':').next().unwrap_or("aws");
+        counter!("envsched_aws_api_calls_total", "service" => service, "operation" => *op)
+            .increment(n.saturating_sub(before) as u64);
+    }
+}
+
+/// Estimated savings since start: ECS services running vs always on, over `elapsed` since
+/// the last cycle, priced per task-hour. `saved_usd` accumulates across cycles.
+pub fn savings(report: &Report, elapsed: Duration, config: &envsched_core::Config, saved_usd: &mut f64) {
+    let services = &report.observed.ecs_services;
+    let running = services.iter().filter(|s| s.desired_count > 0).count();
+    let secs = elapsed.as_secs_f64();
+    counter!("envsched_service_seconds_total", "state" => "always_on").increment((services.len() as f64 * secs) as u64);
+    counter!("envsched_service_seconds_total", "state" => "running").increment((running as f64 * secs) as u64);
+    gauge!("envsched_services", "state" => "running").set(running as f64);
+    gauge!("envsched_services", "state" => "stopped").set((services.len() - running) as f64);
+    // A stopped service would have run its remembered count (1 when unknown).
+    let idle_tasks: f64 = services
+        .iter()
+        .filter(|s| s.desired_count == 0)
+        .map(|s| s.tags.get(&config.tags.count).and_then(|c| c.parse::<f64>().ok()).unwrap_or(1.0))
+        .sum();
+    *saved_usd += idle_tasks * secs / 3600.0 * config.pricing.task_hour_usd;
+    gauge!("envsched_estimated_savings_usd").set(*saved_usd);
+}

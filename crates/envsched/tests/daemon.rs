@@ -1,0 +1,299 @@
+//! `envsched run`, the real binary, against moto and the Notion stand-in: it wakes at a
+//! window's edge (not a poll later), a webhook event triggers a cycle at once, `/ready`
+//! follows Notion's health, logs are Datadog JSON, and SIGTERM mid-cycle exits 0 cleanly.
+//!
+//! The poll interval is an hour, so every cycle this test sees was caused by startup, a
+//! window edge or a webhook. Times are read from the stand-in's recorded requests.
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ecs::types::ContainerDefinition;
+use envsched_sandbox::moto::MotoServer;
+use envsched_sandbox::standin::{DATABASE_ID, Fault, Row, StandIn};
+use jiff::Timestamp;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "ntn_daemon_test_token_5d2e";
+const HOOK_TOKEN: &str = "secret_daemon_webhook_verification_9f3a";
+const ROW: &str = "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a7d1";
+const LEAD_S: i64 = 5;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Daemon {
+    child: Child,
+    url: String,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Daemon {
+    fn start(config: &std::path::Path, moto: &str, port: u16) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_envsched"))
+            .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
+            .env("ENVSCHED_TEST_NOTION_TOKEN", TOKEN)
+            .env("ENVSCHED_TEST_HOOK_TOKEN", HOOK_TOKEN)
+            .env("AWS_ENDPOINT_URL", moto)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "ap-northeast-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("DD_SERVICE", "envsched")
+            .env("DD_ENV", "test")
+            .env("DD_VERSION", "0.1.0-test")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("binary starts");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let out = child.stdout.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Daemon { child, url: format!("http://127.0.0.1:{port}"), logs }
+    }
+
+    async fn get(&self, path: &str) -> Option<(u16, String)> {
+        let r = reqwest::get(format!("{}{path}", self.url)).await.ok()?;
+        Some((r.status().as_u16(), r.text().await.ok()?))
+    }
+
+    /// Waits (up to `secs`) until `/ready` answers `status`.
+    async fn ready_becomes(&self, status: u16, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some((s, body)) = self.get("/ready").await
+                && s == status
+            {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "/ready never answered {status}; logs:\n{}",
+                self.logs.lock().unwrap().join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn webhook(&self, event: &str) -> u16 {
+        let body = json!({
+            "id": event, "type": "page.properties_updated", "timestamp": Timestamp::now().to_string(),
+            "entity": {"id": ROW, "type": "page"},
+            "data": {"parent": {"id": DATABASE_ID, "type": "database"}}
+        })
+        .to_string();
+        let sig = envsched_notion::webhook::signature(body.as_bytes(), &SecretString::from(HOOK_TOKEN));
+        let r = reqwest::Client::new()
+            .post(format!("{}/webhooks/notion", self.url))
+            .header("x-notion-signature", sig)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        r.status().as_u16()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+async fn desired_count(sdk: &aws_config::SdkConfig) -> i32 {
+    let out =
+        aws_sdk_ecs::Client::new(sdk).describe_services().cluster("stg1").services("app1-web").send().await.unwrap();
+    out.services()[0].desired_count()
+}
+
+fn queries(notion: &StandIn) -> Vec<Instant> {
+    notion.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/query")).map(|r| r.at).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_stops_cleanly() {
+    let moto = MotoServer::start().expect("moto_server starts");
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("ap-northeast-1"))
+        .endpoint_url(&moto.url)
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    let ecs = aws_sdk_ecs::Client::new(&sdk);
+    ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
+    ecs.register_task_definition()
+        .family("app")
+        .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("stg1")
+        .service_name("app1-web")
+        .task_definition("app")
+        .desired_count(0)
+        .send()
+        .await
+        .unwrap();
+
+    // A booking far in the future: nothing is wanted yet.
+    let row = Row::new(
+        ROW,
+        "app1 <b>検証</b>",
+        &["products/app1-web"],
+        Some(("2030-01-07T10:00:00.000+09:00", Some("2030-01-07T12:00:00.000+09:00"))),
+    )
+    .env("stg1");
+    let notion = StandIn::start(TOKEN, vec![row]).await.unwrap();
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("envsched.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[notion]
+database_id = "{DATABASE_ID}"
+token_env = "ENVSCHED_TEST_NOTION_TOKEN"
+webhook_token_env = "ENVSCHED_TEST_HOOK_TOKEN"
+base_url = "{}"
+environment_property = "環境"
+feedback_property = "envsched"
+requests_per_second = 100
+fetch_deadline = "3s"
+[schedule]
+poll_interval = "1h"
+lead = "{LEAD_S}s"
+drain = "15s"
+[http]
+listen = "127.0.0.1:{port}"
+[[environments]]
+name = "stg1"
+[[targets]]
+name = "products/app1-web"
+environment = "stg1"
+ecs = {{ cluster = "stg1", service = "app1-web" }}
+count = 2
+"#,
+            notion.base_url
+        ),
+    )
+    .unwrap();
+    let d = Daemon::start(&config, &moto.url, port);
+    d.ready_becomes(200, 60).await;
+    assert_eq!(d.get("/live").await.map(|(s, _)| s), Some(200));
+
+    // The row is edited to start in 12 s and Notion tells us: one cycle at once…
+    let start = Timestamp::now().checked_add(jiff::SignedDuration::from_secs(12)).unwrap();
+    let (t0, ts0) = (Instant::now(), Timestamp::now());
+    notion.edit_row(ROW, |r| {
+        r.date =
+            Some((start.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), Some("2030-01-07T12:00:00.000Z".into()), None));
+    });
+    let before = queries(&notion).len();
+    let posted = Instant::now();
+    assert_eq!(d.webhook("evt-1").await, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while queries(&notion).len() == before {
+        assert!(Instant::now() < deadline, "no query after the webhook");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after_hook = queries(&notion)[before];
+    assert!(after_hook.duration_since(posted) < Duration::from_secs(3), "the webhook's cycle ran at once");
+    assert_eq!(desired_count(&sdk).await, 0, "not before start − lead");
+
+    // …and the next one at start − lead, an hour before the next poll.
+    let edge =
+        t0 + Duration::from_secs(start.duration_since(ts0).as_secs() as u64) - Duration::from_secs(LEAD_S as u64);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while desired_count(&sdk).await != 2 {
+        assert!(Instant::now() < deadline, "never scaled up; logs:\n{}", d.logs.lock().unwrap().join("\n"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let at_edge = queries(&notion).into_iter().filter(|q| *q > after_hook).min().expect("a cycle at the edge");
+    let off = if at_edge > edge { at_edge - edge } else { edge - at_edge };
+    assert!(off < Duration::from_millis(1500), "the edge cycle ran {off:?} from start − lead");
+
+    // The status page shows the booking keeping it up, escaped.
+    let (s, page) = d.get("/").await.unwrap();
+    assert_eq!(s, 200);
+    assert!(page.contains("products/app1-web") && page.contains("app1 &lt;b&gt;検証&lt;/b&gt;"), "{page}");
+    assert!(!page.contains("<b>検証"), "Notion text is escaped");
+    let (_, metrics) = d.get("/metrics").await.unwrap();
+    for m in [
+        "envsched_cycles_total",
+        "envsched_actions_total",
+        "envsched_cycle_duration_seconds",
+        "envsched_aws_api_calls_total",
+        "envsched_frozen",
+    ] {
+        assert!(metrics.contains(m), "{m} missing from /metrics:\n{metrics}");
+    }
+
+    // Notion fails: /ready says so; it recovers: /ready is back.
+    notion.set_outage(Some(503));
+    assert_eq!(d.webhook("evt-2").await, 200);
+    let why = d.ready_becomes(503, 30).await;
+    assert!(why.contains("last cycle failed"), "{why}");
+    notion.set_outage(None);
+    assert_eq!(d.webhook("evt-3").await, 200);
+    d.ready_becomes(200, 30).await;
+
+    // SIGTERM while a cycle waits on a slow Notion: it finishes and exits 0.
+    notion.push_faults([Fault::Slow(Duration::from_secs(2))]);
+    assert_eq!(d.webhook("evt-4").await, 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = d.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut d = d;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = d.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "did not exit within the drain");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    std::thread::sleep(Duration::from_millis(200));
+
+    // Every line is flat JSON with Datadog's keys; the action and the cycles are there.
+    let logs: Vec<Value> =
+        d.logs.lock().unwrap().iter().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    for l in &logs {
+        for k in ["timestamp", "status", "message", "logger.name", "dd.service", "dd.env", "dd.version"] {
+            assert!(l.get(k).is_some(), "{k} missing in {l}");
+        }
+    }
+    let scaled = logs.iter().find(|l| l["op"] == "scale" && l["outcome"] == "done").expect("the scale is logged");
+    assert_eq!(
+        (scaled["target.name"].as_str(), scaled["from"].as_str(), scaled["to"].as_str()),
+        (Some("stg1:products/app1-web"), Some("0"), Some("2"))
+    );
+    assert!(scaled["reason"].as_str().unwrap().contains("検証"), "{scaled}");
+    assert!(scaled.get("duration_ms").is_some());
+    let failed = logs
+        .iter()
+        .filter(|l| l["status"] == "error" && l["message"].as_str().unwrap().starts_with("Cycle failed"))
+        .count();
+    assert_eq!(failed, 1, "a failure is logged once per state change");
+    assert!(logs.iter().any(|l| l["message"].as_str().unwrap().starts_with("Recovered")));
+    let cycles: Vec<&Value> = logs.iter().filter(|l| l["message"].as_str().unwrap().starts_with("Cycle ")).collect();
+    let triggers: Vec<&str> = cycles.iter().filter_map(|l| l["trigger"].as_str()).collect();
+    assert!(
+        triggers.contains(&"window-edge") && triggers.contains(&"webhook") && triggers[0] == "startup",
+        "{triggers:?}"
+    );
+    assert!(logs.iter().any(|l| l["message"].as_str().unwrap().starts_with("Stopping")));
+    assert_eq!(logs.last().unwrap()["message"], "Stopped");
+}
