@@ -102,6 +102,18 @@ impl<F: Fleet + Sync> Fleet for LoggedFleet<F> {
     }
 }
 
+/// The Notion client as the daemon uses it: each fetch timed and counted.
+pub struct TimedSource<'a>(pub &'a NotionClient);
+
+impl envsched_core::BookingSource for TimedSource<'_> {
+    async fn fetch(&self) -> Result<Vec<envsched_core::Booking>, envsched_core::SourceError> {
+        let started = Instant::now();
+        let r = self.0.fetch().await;
+        telemetry::NotionFetched { duration: started.elapsed(), rows: r.as_ref().ok().map(Vec::len) }.emit();
+        r
+    }
+}
+
 /// Runs cycles until `stop` turns true. Returns when the last cycle has finished (or the
 /// drain ran out).
 pub async fn run<F: Fleet + Sync>(
@@ -120,10 +132,11 @@ pub async fn run<F: Fleet + Sync>(
     let mut saved_usd = 0.0;
     let mut last_problems: Vec<envsched_core::Problem> = Vec::new();
     let drain = config.schedule.drain.unsigned_abs();
+    let source = TimedSource(client);
     loop {
         let started = Instant::now();
         let result = {
-            let mut cycle = std::pin::pin!(reconcile(config, client, fleet, &SystemClock, &mut state, Mode::Apply));
+            let mut cycle = std::pin::pin!(reconcile(config, &source, fleet, &SystemClock, &mut state, Mode::Apply));
             tokio::select! {
                 r = &mut cycle => r,
                 _ = stop.wait_for(|s| *s) => {

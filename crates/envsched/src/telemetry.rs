@@ -289,6 +289,25 @@ impl Recovered {
     }
 }
 
+/// One Notion fetch (all pages of the query).
+pub struct NotionFetched {
+    /// How long it took, retries included.
+    pub duration: Duration,
+    /// Live rows returned; `None` when it failed.
+    pub rows: Option<usize>,
+}
+
+impl NotionFetched {
+    /// The latency histogram and the rows gauge (the failure itself is logged by the cycle).
+    pub fn emit(self) {
+        let outcome = if self.rows.is_some() { "ok" } else { "failed" };
+        histogram!("envsched_notion_fetch_seconds", "outcome" => outcome).record(self.duration.as_secs_f64());
+        if let Some(n) = self.rows {
+            gauge!("envsched_notion_rows").set(n as f64);
+        }
+    }
+}
+
 /// API calls made by the fleet (cumulative counters, by service and operation).
 pub fn api_calls(calls: &envsched_aws::CallCounts, seen: &mut std::collections::BTreeMap<&'static str, usize>) {
     for (op, n) in calls {

@@ -249,6 +249,28 @@ count = 2
     assert_eq!(d.webhook("evt-3").await, 200);
     d.ready_becomes(200, 30).await;
 
+    // Every metric the Datadog monitors in deploy/datadog query is exported (the Agent maps
+    // `envsched_x_total` to `envsched.x.count` and `envsched_y` to `envsched.y`).
+    let (_, metrics) = d.get("/metrics").await.unwrap();
+    let monitors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/datadog");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&monitors).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let monitor: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let query = monitor["query"].as_str().unwrap();
+        let name = query.split("envsched.").nth(1).unwrap().split(['{', ' ']).next().unwrap();
+        let exported = match name.strip_suffix(".count") {
+            Some(counter) => format!("envsched_{counter}_total"),
+            None => format!("envsched_{name}"),
+        };
+        assert!(metrics.contains(&exported), "{}: {exported} is not exported", path.display());
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+
     // SIGTERM while a cycle waits on a slow Notion: it finishes and exits 0.
     notion.push_faults([Fault::Slow(Duration::from_secs(2))]);
     assert_eq!(d.webhook("evt-4").await, 200);
