@@ -134,6 +134,11 @@ where
     FleetError::Api { target: target.to_string(), operation: operation.to_string(), message, retryable }
 }
 
+/// An ECS service's tags as a map.
+fn ecs_tags(s: &aws_sdk_ecs::types::Service) -> BTreeMap<String, String> {
+    s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect()
+}
+
 fn resource_id(cluster: &str, service: &str) -> String {
     format!("service/{cluster}/{service}")
 }
@@ -418,11 +423,7 @@ impl AwsFleet {
             desired_count: u32::try_from(s.desired_count()).unwrap_or(0),
             running_count: u32::try_from(s.running_count()).unwrap_or(0),
             pending_count: u32::try_from(s.pending_count()).unwrap_or(0),
-            tags: s
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
-                .collect(),
+            tags: ecs_tags(s),
         }
     }
 
@@ -467,8 +468,7 @@ impl AwsFleet {
             .next()
             .ok_or_else(|| FleetError::NotFound { target: a.target.clone() })?;
         let arn = s.service_arn().unwrap_or_default().to_string();
-        let tags: BTreeMap<String, String> =
-            s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect();
+        let tags = ecs_tags(&s);
         match &a.op {
             Op::Scale { to, .. } => {
                 if u32::try_from(s.desired_count()).ok() == Some(*to) {

@@ -7,6 +7,9 @@
 //! that lags `desiredCount`. Every request is recorded, so the tests assert on what the
 //! fleet actually sent.
 
+mod common;
+
+use common::booking;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,7 +18,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use envsched_aws::{AwsFleet, Options};
-use envsched_core::{Booking, Config, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, Window, reconcile};
+use envsched_core::{Booking, Config, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, reconcile};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
@@ -296,21 +299,6 @@ fn handle(state: &Mutex<State>, headers: &HeaderMap, body: &[u8]) -> Response {
 
 fn svc(cluster: &str, name: &str, desired: i64) -> Svc {
     Svc { cluster: cluster.into(), name: name.into(), desired, running: desired, tags: BTreeMap::new() }
-}
-
-fn booking(components: &[&str]) -> Booking {
-    Booking {
-        id: "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a702".into(),
-        title: "fake".into(),
-        status: "利用中".into(),
-        components: components.iter().map(|c| c.to_string()).collect(),
-        environment: Some("stg1".into()),
-        window: Window::Open,
-        trashed: false,
-        feedback: None,
-        last_edited: None,
-        url: None,
-    }
 }
 
 async fn cycle(config: &Config, fleet: &AwsFleet, bookings: Vec<Booking>) -> envsched_core::Report {

@@ -2,9 +2,12 @@
 //! through the official SDK. One moto process per test: tests run in parallel and never share
 //! state.
 
+mod common;
+
 use aws_sdk_ecs::types::ContainerDefinition;
+use common::booking;
 use envsched_aws::AwsFleet;
-use envsched_core::{Booking, Config, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, Window, reconcile};
+use envsched_core::{Booking, Config, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, reconcile};
 use envsched_sandbox::moto::MotoServer;
 
 struct Moto {
@@ -112,21 +115,6 @@ async fn started() -> (Moto, aws_config::SdkConfig, AwsFleet) {
 
 fn config() -> Config {
     Config::from_toml(CONFIG, "moto.toml").unwrap()
-}
-
-fn booking(components: &[&str]) -> Booking {
-    Booking {
-        id: "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a701".into(),
-        title: "moto".into(),
-        status: "利用中".into(),
-        components: components.iter().map(|c| c.to_string()).collect(),
-        environment: Some("stg1".into()),
-        window: Window::Open,
-        trashed: false,
-        feedback: None,
-        last_edited: None,
-        url: None,
-    }
 }
 
 const AT: &str = "2026-11-24T03:00:00Z";
