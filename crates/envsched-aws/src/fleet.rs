@@ -134,6 +134,11 @@ where
     FleetError::Api { target: target.to_string(), operation: operation.to_string(), message, retryable }
 }
 
+/// Whether a tag (ECS or RDS) is the discovery tag `tag` with a non-empty target name.
+fn is_name_tag(tag: &str, key: Option<&str>, value: Option<&str>) -> bool {
+    key == Some(tag) && value.is_some_and(|v| !v.trim().is_empty())
+}
+
 /// An ECS service's tags as a map.
 fn ecs_tags(s: &aws_sdk_ecs::types::Service) -> BTreeMap<String, String> {
     s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect()
@@ -372,8 +377,7 @@ impl AwsFleet {
             })
             .collect();
         let described = join_all(chunks.iter().map(|(cluster, chunk)| self.describe_services(c, cluster, chunk))).await;
-        let tagged =
-            |tags: &[Tag]| tags.iter().any(|t| t.key() == Some(tag) && t.value().is_some_and(|v| !v.trim().is_empty()));
+        let tagged = |tags: &[Tag]| tags.iter().any(|t| is_name_tag(tag, t.key(), t.value()));
         let mut services = Vec::new();
         for ((cluster, _), found) in chunks.iter().zip(described) {
             for s in found? {
@@ -394,9 +398,7 @@ impl AwsFleet {
             all.into_iter()
                 .filter(|d| {
                     want.aurora_ids.contains(d.db_cluster_identifier().unwrap_or_default())
-                        || d.tag_list()
-                            .iter()
-                            .any(|t| t.key() == Some(tag) && t.value().is_some_and(|v| !v.trim().is_empty()))
+                        || d.tag_list().iter().any(|t| is_name_tag(tag, t.key(), t.value()))
                 })
                 .collect()
         } else if ids.is_empty() {

@@ -1155,8 +1155,7 @@ impl Validator {
         let mut ok = true;
         for (i, t) in f.targets.iter().enumerate() {
             let key = format!("targets[{i}]");
-            if t.name.trim().is_empty() || t.name.contains(char::is_whitespace) || t.name.contains(['*', '?', '[', '{'])
-            {
+            if !crate::target::is_usable_name(&t.name) {
                 self.issue(
                     format!("{key}.name"),
                     format!("{:?} is not a usable target name", t.name),

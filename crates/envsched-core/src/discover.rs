@@ -72,7 +72,7 @@ pub fn discover(config: &Config, observed: &Observed) -> Discovered {
             }
             return;
         }
-        if name.is_empty() || name.contains(char::is_whitespace) || name.contains(['*', '?', '[', '{']) {
+        if !crate::target::is_usable_name(&name) {
             problems.push(Problem::target(
                 &name,
                 format!("{locator} is tagged {}={name:?}, which is not a usable target name", tags.name),

@@ -200,6 +200,12 @@ impl Target {
     }
 }
 
+/// Whether `name` can name a target: not empty, no whitespace, no glob characters (a
+/// component containing them is a glob, so such a name could never be selected literally).
+pub fn is_usable_name(name: &str) -> bool {
+    !name.trim().is_empty() && !name.contains(char::is_whitespace) && !name.contains(['*', '?', '[', '{'])
+}
+
 /// What is wrong with a set of targets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetSetError {

@@ -217,8 +217,8 @@ pub async fn run<F: Fleet + Sync>(
         if stopping {
             return;
         }
-        let sleep = wake.at.duration_since(Timestamp::now()).unsigned_abs();
-        let sleep = if wake.at <= Timestamp::now() { Duration::ZERO } else { sleep };
+        // A wake-up already due (negative wait) means no sleep at all.
+        let sleep = Duration::try_from(wake.at.duration_since(Timestamp::now())).unwrap_or(Duration::ZERO);
         tracing::debug!(at = %wake.at, reason = wake.reason.label(), "Next cycle");
         tokio::select! {
             _ = tokio::time::sleep(sleep) => trigger = wake.reason.label(),
