@@ -15,6 +15,7 @@ use jiff::tz::TimeZone;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::cron::Cron;
 use crate::holidays::HolidayCalendar;
 use crate::target::{Locator, Pin, Place, Target, TargetSet, TargetSetError};
 use crate::window::{Calendar, OperatingHours, WeekdayKey};
@@ -229,6 +230,17 @@ pub struct ScheduleSection {
     /// Keep it below the ECS container's `stopTimeout` (default 30 s). Default `20s`.
     #[serde(default = "default_drain")]
     pub drain: String,
+    /// Optional full resync, as a cron expression in the top-level `time_zone`: a cycle that
+    /// first forgets what envsched remembers between cycles (the Notion data source and its
+    /// status property's type, the text each row is believed to show, per-target backoff), so
+    /// a changed schema or a hand-edited status cell is picked up. E.g. `"0 0 * * * *"`
+    /// (hourly). 5 fields (minute first) or 6 (second first). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resync: Option<String>,
+    /// Optional summary log line (cycles, actions, failures, savings since the last one), as a
+    /// cron expression in the top-level `time_zone`. E.g. `"0 0 9 * * MON-FRI"`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 impl Default for ScheduleSection {
@@ -238,6 +250,8 @@ impl Default for ScheduleSection {
             lead: default_lead(),
             linger: default_linger(),
             drain: default_drain(),
+            resync: None,
+            summary: None,
         }
     }
 }
@@ -579,7 +593,7 @@ pub struct DiscoverySource {
 }
 
 /// Timing, parsed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Schedule {
     /// Poll interval of `run`.
     pub poll_interval: SignedDuration,
@@ -589,6 +603,10 @@ pub struct Schedule {
     pub linger: SignedDuration,
     /// Shutdown drain.
     pub drain: SignedDuration,
+    /// When to run a full resync, if ever.
+    pub resync: Option<Cron>,
+    /// When to log a summary, if ever.
+    pub summary: Option<Cron>,
 }
 
 /// An environment and its calendar.
@@ -785,6 +803,20 @@ impl Validator {
         }
     }
 
+    fn cron(&mut self, key: &str, text: Option<&str>) -> Option<Cron> {
+        match text?.parse::<Cron>() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.issue(
+                    key,
+                    e.to_string(),
+                    "write a cron expression, e.g. \"0 0 * * * *\" (hourly) or \"0 9 * * MON-FRI\" (09:00 on weekdays)",
+                );
+                None
+            }
+        }
+    }
+
     fn config(&mut self, f: &ConfigFile) -> Option<Config> {
         let zone = self.zone("time_zone", &f.time_zone);
         self.notion(&f.notion);
@@ -813,6 +845,8 @@ impl Validator {
                 SignedDuration::from_secs(1),
                 SignedDuration::from_secs(110),
             ),
+            resync: self.cron("schedule.resync", f.schedule.resync.as_deref()),
+            summary: self.cron("schedule.summary", f.schedule.summary.as_deref()),
         };
         let listen = match f.http.listen.parse::<std::net::SocketAddr>() {
             Ok(a) => Some(a),

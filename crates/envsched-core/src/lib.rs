@@ -66,6 +66,7 @@
 pub mod booking;
 pub mod clock;
 pub mod config;
+pub mod cron;
 pub mod desired;
 pub mod discover;
 pub mod feedback;
@@ -84,6 +85,7 @@ pub mod window;
 pub use booking::{Booking, BookingRef};
 pub use clock::{Clock, FixedClock};
 pub use config::{Config, ConfigError, ConfigFile, Discovery, DiscoverySource};
+pub use cron::Cron;
 pub use desired::{Desired, DesiredState, TargetDesire, desired, next_change};
 pub use discover::{Discovered, discover, effective};
 pub use feedback::feedback;

@@ -30,6 +30,10 @@ pub enum WakeReason {
     TargetRetry,
     /// The last cycle failed; retrying with backoff.
     CycleRetry,
+    /// `schedule.resync` is due: a cycle that first forgets what it remembers.
+    Resync,
+    /// `schedule.summary` is due: a log line, no cycle.
+    Summary,
 }
 
 impl WakeReason {
@@ -41,6 +45,8 @@ impl WakeReason {
             WakeReason::FollowUp => "follow-up",
             WakeReason::TargetRetry => "target-retry",
             WakeReason::CycleRetry => "cycle-retry",
+            WakeReason::Resync => "resync",
+            WakeReason::Summary => "summary",
         }
     }
 }
@@ -52,6 +58,16 @@ pub struct Wake {
     pub at: Timestamp,
     /// Why.
     pub reason: WakeReason,
+}
+
+impl Wake {
+    /// This wake-up, or `at` for `reason` if that comes first (a cron job's next fire).
+    pub fn or_earlier(self, at: Option<Timestamp>, reason: WakeReason) -> Wake {
+        match at {
+            Some(at) if at < self.at => Wake { at, reason },
+            _ => self,
+        }
+    }
 }
 
 /// The last cycle, as far as scheduling cares.

@@ -111,7 +111,7 @@ fn an_unknown_environment_is_rejected_with_the_known_ones() {
 fn bad_values_each_name_their_key_and_all_are_reported_at_once() {
     let msg = invalid(
         "time_zone = \"Tokyo\"\n[notion]\ntoken_env = \"secret_abc123\"\napi_version = \"2023-01-01\"\n\
-         [schedule]\nlead = \"ten minutes\"\n\
+         [schedule]\nlead = \"ten minutes\"\nresync = \"0 0 25 * * *\"\n\
          [[environments]]\nname = \"stg1\"\nhours = { days = [\"mon\", \"funday\"], from = \"20:00\", to = \"08:00\" }\nholidays = \"us\"\nskip_dates = [\"29/12\"]\n\
          [safety]\nmax_stops_per_cycle = 0\n",
     );
@@ -120,6 +120,7 @@ fn bad_values_each_name_their_key_and_all_are_reported_at_once() {
         "notion.token_env: this looks like a Notion token",
         "notion.api_version:",
         "schedule.lead:",
+        "schedule.resync: \"0 0 25 * * *\": hour field \"25\": 25 is outside 0–23",
         "environments[0].hours.days[1]:",
         "environments[0].hours.to:",
         "environments[0].holidays:",

@@ -258,6 +258,18 @@ impl NotionClient {
         })
     }
 
+    /// Forgets what was learned from Notion between fetches (a full resync): the discovered
+    /// data source and the status property's type are read again on the next fetch, and each
+    /// row's text is taken from that fetch rather than from memory. Which rows were live is
+    /// kept, so a row that ends meanwhile is still told `ended`.
+    pub fn forget(&self) {
+        *self.data_source.lock().unwrap_or_else(|p| p.into_inner()) = self.notion.data_source_id.clone();
+        *self.status_kind.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
+        shown.text.clear();
+        shown.stamp.clear();
+    }
+
     /// Replaces the retry policy (tests use short delays).
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use envsched_core::{
     Action, Clock, Config, CycleState, Discovery, Fleet, FleetError, Last, Mode, Observed, Outcome, Report, TargetSet,
-    Wake, next_wake, reconcile,
+    Wake, WakeReason, next_wake, reconcile,
 };
 use envsched_notion::NotionClient;
 use jiff::Timestamp;
@@ -133,8 +133,26 @@ pub async fn run<F: Fleet + Sync>(
     let mut last_problems: Vec<envsched_core::Problem> = Vec::new();
     let drain = config.schedule.drain.unsigned_abs();
     let source = TimedSource(client);
+    let zone = &config.default_calendar.zone;
+    // The fire after `done` (or now, if later): a clock read a hair early never fires twice.
+    let next_fire = |cron: &Option<envsched_core::Cron>, done: Option<Timestamp>| {
+        cron.as_ref().and_then(|c| c.next_after(done.map_or(Timestamp::now(), |d| d.max(Timestamp::now())), zone))
+    };
+    let mut resync_at = next_fire(&config.schedule.resync, None);
+    let mut summary_at = next_fire(&config.schedule.summary, None);
+    let mut tally = telemetry::Tally { since: Some(Timestamp::now()), ..Default::default() };
     loop {
         let started = Instant::now();
+        // A due resync rides on whichever cycle comes first at or after its time.
+        if resync_at.is_some_and(|at| at <= Timestamp::now()) {
+            client.forget();
+            let backoffs = std::mem::take(&mut state.backoff).len();
+            tracing::info!(
+                backoffs_cleared = backoffs as u64,
+                "Resync: reading the Notion schema and every row's text again, retrying every target"
+            );
+            resync_at = next_fire(&config.schedule.resync, resync_at);
+        }
         let result = {
             let mut cycle = std::pin::pin!(reconcile(config, &source, fleet, &SystemClock, &mut state, Mode::Apply));
             tokio::select! {
@@ -188,24 +206,27 @@ pub async fn run<F: Fleet + Sync>(
                 failures += 1;
                 let (message, kind) = failed_error.clone().unwrap_or_else(|| ("unknown".into(), "fleet"));
                 telemetry::CycleFailed { error: &message, kind, failures, first: failures == 1 }.emit();
+                tally.failed += 1;
                 Last::Failed { failures }
             }
         };
         if let Ok(report) = &result {
             telemetry::CycleCompleted { report, duration: started.elapsed(), trigger }.emit();
-            telemetry::savings(report, last_end.elapsed(), config, &mut saved_usd);
+            let saved = telemetry::savings(report, last_end.elapsed(), config, &mut saved_usd);
+            if failed_error.is_none() {
+                tally.cycle(report, saved);
+            }
             if report.plan.problems != last_problems {
                 telemetry::ProblemsChanged { problems: &report.plan.problems }.emit();
                 last_problems = report.plan.problems.clone();
             }
         }
         last_end = Instant::now();
-        let wake = next_wake(last, &state, config, now);
+        let cycle_wake = next_wake(last, &state, config, now);
         {
             let mut st = shared.status.write().unwrap_or_else(|p| p.into_inner());
             st.cycles += 1;
             st.poll = config.schedule.poll_interval.unsigned_abs();
-            st.next_wake = Some(wake);
             st.error = failed_error.map(|(m, _)| m);
             if st.error.is_none() {
                 st.last_ok = Some(now);
@@ -217,13 +238,29 @@ pub async fn run<F: Fleet + Sync>(
         if stopping {
             return;
         }
-        // A wake-up already due (negative wait) means no sleep at all.
-        let sleep = Duration::try_from(wake.at.duration_since(Timestamp::now())).unwrap_or(Duration::ZERO);
-        tracing::debug!(at = %wake.at, reason = wake.reason.label(), "Next cycle");
-        tokio::select! {
-            _ = tokio::time::sleep(sleep) => trigger = wake.reason.label(),
-            _ = shared.trigger.notified() => trigger = "webhook",
-            _ = stop.wait_for(|s| *s) => return,
+        // Sleep until the next cycle; a summary due meanwhile is logged without one.
+        loop {
+            let wake = cycle_wake.or_earlier(resync_at, WakeReason::Resync).or_earlier(summary_at, WakeReason::Summary);
+            shared.status.write().unwrap_or_else(|p| p.into_inner()).next_wake = Some(wake);
+            // A wake-up already due (negative wait) means no sleep at all.
+            let sleep = Duration::try_from(wake.at.duration_since(Timestamp::now())).unwrap_or(Duration::ZERO);
+            tracing::debug!(at = %wake.at, reason = wake.reason.label(), "Next wake-up");
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {
+                    if wake.reason == WakeReason::Summary {
+                        let st = shared.status.read().unwrap_or_else(|p| p.into_inner());
+                        telemetry::Summary { tally: &tally, report: st.report.as_ref() }.emit();
+                        drop(st);
+                        tally = telemetry::Tally { since: Some(Timestamp::now()), ..Default::default() };
+                        summary_at = next_fire(&config.schedule.summary, summary_at);
+                        continue;
+                    }
+                    trigger = wake.reason.label();
+                }
+                _ = shared.trigger.notified() => trigger = "webhook",
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            break;
         }
     }
 }

@@ -120,48 +120,59 @@ fn queries(notion: &StandIn) -> Vec<Instant> {
     notion.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/query")).map(|r| r.at).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_stops_cleanly() {
-    let moto = MotoServer::start().expect("moto_server starts");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("ap-northeast-1"))
-        .endpoint_url(&moto.url)
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
-    let ecs = aws_sdk_ecs::Client::new(&sdk);
-    ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
-    ecs.register_task_definition()
-        .family("app")
-        .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
-        .send()
-        .await
-        .unwrap();
-    ecs.create_service()
-        .cluster("stg1")
-        .service_name("app1-web")
-        .task_definition("app")
-        .desired_count(0)
-        .send()
-        .await
-        .unwrap();
+/// moto with one stopped service, the stand-in with one row booked far in the future, and a
+/// config with an hour's poll (plus `schedule`, extra `[schedule]` lines).
+struct World {
+    moto: MotoServer,
+    sdk: aws_config::SdkConfig,
+    notion: StandIn,
+    config: std::path::PathBuf,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
 
-    // A booking far in the future: nothing is wanted yet.
-    let row = Row::new(
-        ROW,
-        "app1 <b>検証</b>",
-        &["products/app1-web"],
-        Some(("2030-01-07T10:00:00.000+09:00", Some("2030-01-07T12:00:00.000+09:00"))),
-    )
-    .env("stg1");
-    let notion = StandIn::start(TOKEN, vec![row]).await.unwrap();
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("envsched.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
+impl World {
+    async fn start(schedule: &str) -> World {
+        let moto = MotoServer::start().expect("moto_server starts");
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("ap-northeast-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        let ecs = aws_sdk_ecs::Client::new(&sdk);
+        ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
+        ecs.register_task_definition()
+            .family("app")
+            .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
+            .send()
+            .await
+            .unwrap();
+        ecs.create_service()
+            .cluster("stg1")
+            .service_name("app1-web")
+            .task_definition("app")
+            .desired_count(0)
+            .send()
+            .await
+            .unwrap();
+
+        // A booking far in the future: nothing is wanted yet.
+        let row = Row::new(
+            ROW,
+            "app1 <b>検証</b>",
+            &["products/app1-web"],
+            Some(("2030-01-07T10:00:00.000+09:00", Some("2030-01-07T12:00:00.000+09:00"))),
+        )
+        .env("stg1");
+        let notion = StandIn::start(TOKEN, vec![row]).await.unwrap();
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("envsched.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
 [notion]
 database_id = "{DATABASE_ID}"
 token_env = "ENVSCHED_TEST_NOTION_TOKEN"
@@ -175,6 +186,7 @@ fetch_deadline = "3s"
 poll_interval = "1h"
 lead = "{LEAD_S}s"
 drain = "15s"
+{schedule}
 [http]
 listen = "127.0.0.1:{port}"
 [[environments]]
@@ -185,11 +197,23 @@ environment = "stg1"
 ecs = {{ cluster = "stg1", service = "app1-web" }}
 count = 2
 "#,
-            notion.base_url
-        ),
-    )
-    .unwrap();
-    let d = Daemon::start(&config, &moto.url, port);
+                notion.base_url
+            ),
+        )
+        .unwrap();
+        World { moto, sdk, notion, config, port, _dir: dir }
+    }
+
+    fn daemon(&self) -> Daemon {
+        Daemon::start(&self.config, &self.moto.url, self.port)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_stops_cleanly() {
+    let w = World::start("").await;
+    let (sdk, notion) = (&w.sdk, &w.notion);
+    let d = w.daemon();
     d.ready_becomes(200, 60).await;
     assert_eq!(d.get("/live").await.map(|(s, _)| s), Some(200));
 
@@ -200,27 +224,27 @@ count = 2
         r.date =
             Some((start.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), Some("2030-01-07T12:00:00.000Z".into()), None));
     });
-    let before = queries(&notion).len();
+    let before = queries(notion).len();
     let posted = Instant::now();
     assert_eq!(d.webhook("evt-1").await, 200);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while queries(&notion).len() == before {
+    while queries(notion).len() == before {
         assert!(Instant::now() < deadline, "no query after the webhook");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let after_hook = queries(&notion)[before];
+    let after_hook = queries(notion)[before];
     assert!(after_hook.duration_since(posted) < Duration::from_secs(3), "the webhook's cycle ran at once");
-    assert_eq!(desired_count(&sdk).await, 0, "not before start − lead");
+    assert_eq!(desired_count(sdk).await, 0, "not before start − lead");
 
     // …and the next one at start − lead, an hour before the next poll.
     let edge =
         t0 + Duration::from_secs(start.duration_since(ts0).as_secs() as u64) - Duration::from_secs(LEAD_S as u64);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while desired_count(&sdk).await != 2 {
+    while desired_count(sdk).await != 2 {
         assert!(Instant::now() < deadline, "never scaled up; logs:\n{}", d.logs.lock().unwrap().join("\n"));
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let at_edge = queries(&notion).into_iter().filter(|q| *q > after_hook).min().expect("a cycle at the edge");
+    let at_edge = queries(notion).into_iter().filter(|q| *q > after_hook).min().expect("a cycle at the edge");
     let off = if at_edge > edge { at_edge - edge } else { edge - at_edge };
     assert!(off < Duration::from_millis(1500), "the edge cycle ran {off:?} from start − lead");
 
@@ -318,4 +342,50 @@ count = 2
     );
     assert!(logs.iter().any(|l| l["message"].as_str().unwrap().starts_with("Stopping")));
     assert_eq!(logs.last().unwrap()["message"], "Stopped");
+}
+
+/// `schedule.resync` and `schedule.summary` fire on their cron schedules (here every 2 and
+/// every 3 seconds, with the poll an hour away): a resync cycle reads the Notion schema again;
+/// a summary is one log line counting the cycles since the last one, with no cycle of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_resyncs_and_logs_summaries_on_their_cron_schedules() {
+    let w = World::start("resync = \"*/2 * * * * *\"\nsummary = \"*/3 * * * * *\"").await;
+    let d = w.daemon();
+    d.ready_becomes(200, 60).await;
+    let schema_reads = || w.notion.requests().iter().filter(|r| r.method == "GET").count();
+    let after_startup = schema_reads();
+    let logs = |prefix: &str| -> Vec<Value> {
+        d.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["message"].as_str().is_some_and(|m| m.starts_with(prefix)))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while logs("Summary since").len() < 3 {
+        assert!(Instant::now() < deadline, "no summaries; logs:\n{}", d.logs.lock().unwrap().join("\n"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let second = |l: &Value| l["timestamp"].as_str().unwrap().parse::<Timestamp>().unwrap().as_second();
+
+    // Summaries on the 3-second marks, each counting from the one before.
+    let summaries = logs("Summary since");
+    assert!(summaries.iter().all(|l| second(l) % 3 == 0), "{summaries:?}");
+    assert!(summaries[0]["cycles"].as_u64().unwrap() >= 1, "the startup cycle counts: {}", summaries[0]);
+    for pair in summaries.windows(2) {
+        assert!(pair[1]["since"].as_str() > pair[0]["since"].as_str(), "each summary starts afresh: {pair:?}");
+        // A 2-second resync falls in every 3-second span.
+        assert!(pair[1]["cycles"].as_u64().unwrap() >= 1, "{}", pair[1]);
+        assert!(pair[1].get("estimated_savings_usd").is_some() && pair[1].get("targets_up").is_some());
+    }
+
+    // Resyncs on the 2-second marks, each a cycle that reads the schema again.
+    let resyncs = logs("Resync:");
+    assert!(resyncs.len() >= 2 && resyncs.iter().all(|l| second(l) % 2 == 0), "{resyncs:?}");
+    let triggers: Vec<String> = logs("Cycle ").iter().filter_map(|l| l["trigger"].as_str().map(String::from)).collect();
+    assert!(triggers.iter().filter(|t| *t == "resync").count() >= 2, "{triggers:?}");
+    assert!(!triggers.iter().any(|t| t == "summary"), "a summary runs no cycle: {triggers:?}");
+    assert!(schema_reads() >= after_startup + 2, "the resyncs read the schema again");
 }
