@@ -190,6 +190,11 @@ impl AwsFleet {
         AwsFleet::new(&loader.load().await)
     }
 
+    /// The Region of the default place (`[aws] region`, else the credential chain's).
+    pub fn region(&self) -> Option<String> {
+        self.base.region().map(|r| r.to_string())
+    }
+
     /// API calls made so far, by operation, over every place.
     pub fn calls(&self) -> CallCounts {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()

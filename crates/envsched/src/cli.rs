@@ -23,7 +23,7 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Run a simulated week of the seed's world (4 slices × 60 services) and report savings.
     Demo(DemoArgs),
-    /// Check the Notion database against the config: properties, statuses, components.
+    /// Check the Notion database and AWS against the config: properties, statuses, components, targets.
     Check(CheckArgs),
     /// Run as a daemon: reconcile on every poll, window edge and webhook event; serve
     /// /live, /ready, /metrics, the status page and the Notion webhook.
@@ -57,6 +57,9 @@ pub struct CheckArgs {
     /// The configuration file.
     #[arg(long, short, value_name = "FILE")]
     pub config: PathBuf,
+    /// Check the targets against this snapshot of the fleet (JSON) instead of AWS.
+    #[arg(long, value_name = "FILE")]
+    pub observed: Option<PathBuf>,
 }
 
 /// Inputs shared by `plan` and `apply`.

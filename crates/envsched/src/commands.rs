@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use envsched_core::{
     BookingSource, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, Policy, desired, plan, reconcile,
 };
+use envsched_notion::schema::{Finding, Level, SchemaReport};
 use envsched_sandbox::{SandboxFleet, SimClock, Timing};
 
 use crate::cli::{ApplyArgs, CheckArgs, Cli, Command, DemoArgs, Output, PlanArgs};
@@ -102,23 +103,25 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
                 .await
         });
         crate::telemetry::Started { listen: &config.listen.to_string(), targets: config.targets.len() }.emit();
-        // Startup check: a schema mismatch is logged (the cycles will fail and say so).
-        match client.schema().await {
-            Ok(props) => {
-                let report = envsched_notion::schema::check_schema(&props, &config);
-                if report.has_errors() {
-                    tracing::error!(
-                        error.kind = "notion-schema",
-                        details = report.render(),
-                        "The Notion database does not match the config"
-                    );
+        // Startup checks, as `check` does them: logged, never fatal (the cycles retry and
+        // say what fails). A signal meanwhile skips them.
+        let aws = envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await;
+        let place = aws.region().unwrap_or_else(|| "no Region (set [aws] region or AWS_REGION)".into());
+        let checks = async {
+            let (schema, reach) = tokio::join!(client.schema(), crate::preflight::aws(&aws, &config, &place));
+            match schema {
+                Ok(props) => crate::preflight::log("notion", &envsched_notion::schema::check_schema(&props, &config)),
+                Err(e) => {
+                    tracing::warn!(error.kind = "notion", error.message = %e, "Cannot read the Notion schema yet: {e}")
                 }
             }
-            Err(e) => {
-                tracing::warn!(error.kind = "notion", error.message = %e, "Cannot read the Notion schema yet: {e}")
-            }
+            crate::preflight::log("aws", &reach);
+        };
+        let mut interrupted = stop_rx.clone();
+        tokio::select! {
+            _ = checks => {}
+            _ = interrupted.wait_for(|s| *s) => {}
         }
-        let aws = envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await;
         let fleet = crate::daemon::LoggedFleet { inner: aws, shared };
         crate::daemon::run(&config, &client, &fleet, || fleet.inner.calls(), stop_rx).await;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
@@ -197,20 +200,34 @@ impl Fleet for Fleets {
 fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     let config = inputs::config(&a.config)?;
     let client = inputs::notion(&config)?;
-    let props = runtime()?.block_on(client.schema())?;
-    let report = envsched_notion::schema::check_schema(&props, &config);
+    let rt = runtime()?;
+    // Notion first; its failure is reported, and AWS is still checked.
+    let notion = match rt.block_on(client.schema()) {
+        Ok(props) => envsched_notion::schema::check_schema(&props, &config),
+        Err(e) => SchemaReport {
+            findings: vec![Finding { level: Level::Error, text: format!("Notion cannot be read: {e}") }],
+        },
+    };
     println!(
         "Notion database {} (API {}) against {}:",
         config.notion.database_id.as_deref().unwrap_or("?"),
         config.notion.api_version,
         a.config.display()
     );
-    print!("{}", report.render());
-    Ok(if report.has_errors() {
-        println!("\nProblems found: fix them in Notion or in the config, then run check again.");
+    print!("{}", notion.render());
+    let fleet = rt.block_on(Fleets::new(a.observed.as_deref(), &config, jiff::Timestamp::now()))?;
+    let default_place = match &fleet {
+        Fleets::Snapshot(_) => "the snapshot".to_string(),
+        Fleets::Aws(f) => f.region().unwrap_or_else(|| "no Region (set [aws] region or AWS_REGION)".into()),
+    };
+    let aws = rt.block_on(crate::preflight::aws(&fleet, &config, &default_place));
+    println!("\nAWS, for the {} declared target(s):", config.targets.len());
+    print!("{}", aws.render());
+    Ok(if notion.has_errors() || aws.has_errors() {
+        println!("\nProblems found: fix them in Notion, in AWS or in the config, then run check again.");
         ExitCode::from(1)
     } else {
-        println!("\nThe database matches the config.");
+        println!("\nNotion and AWS match the config.");
         ExitCode::SUCCESS
     })
 }

@@ -8,6 +8,7 @@
 //! | `inputs` | reading config, bookings and observed files, with errors naming the file |
 //! | `commands` | `plan`, `apply`, `demo`, `check`, `run`, `healthcheck` |
 //! | `daemon` | the `run` loop: single-flight cycles, wake-ups, shutdown |
+//! | `preflight` | the AWS half of `check`, also run when the daemon starts |
 //! | `http` | `/live`, `/ready`, `/metrics`, the status page, the webhook route |
 //! | `telemetry` | JSON logs and metrics, written by named events |
 //! | `render` | text and JSON output of plans and of the demo |
@@ -20,6 +21,7 @@ mod commands;
 mod daemon;
 mod http;
 mod inputs;
+mod preflight;
 mod render;
 mod telemetry;
 

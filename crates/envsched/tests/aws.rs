@@ -160,3 +160,66 @@ fn apply_against_moto_starts_and_stops_exactly_the_plan_and_restores_the_count()
         String::from_utf8_lossy(&third.stdout)
     );
 }
+
+/// `check` against the stand-in and moto: AWS answers and every target is found (exit 0);
+/// a target whose service does not exist is named, and the check exits 1.
+#[test]
+fn check_reports_aws_reachability_and_names_targets_not_found() {
+    use envsched_sandbox::standin::{DATABASE_ID, Row, StandIn};
+    let moto = MotoServer::start().expect("moto_server");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let sdk = rt.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("ap-northeast-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "moto"))
+            .load(),
+    );
+    rt.block_on(world(&sdk));
+    let rows = ["db/stg-aurora", "products/servicesite", "services/creditcard"]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Row::new(&format!("2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a70{i}"), "row", &[c], None).env("stg1"))
+        .collect();
+    let notion = rt.block_on(StandIn::start("ntn_check_token_4a1e", rows)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG.replace(
+        "[notion]\n",
+        &format!(
+            "[notion]\ndatabase_id = \"{DATABASE_ID}\"\ntoken_env = \"ENVSCHED_TEST_NOTION_TOKEN\"\nbase_url = \"{}\"\n",
+            notion.base_url
+        ),
+    );
+    let check = |config: &str| {
+        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_envsched"))
+            .args(["check", "--config", "config.toml"])
+            .current_dir(dir.path())
+            .env("ENVSCHED_TEST_NOTION_TOKEN", "ntn_check_token_4a1e")
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap()
+    };
+
+    let o = check(&config);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains(
+            "ok      AWS answered in ap-northeast-1: 3 of 3 targets found (ECS services: 2, Aurora clusters: 1)"
+        ),
+        "{out}"
+    );
+    assert!(out.ends_with("Notion and AWS match the config.\n"), "{out}");
+
+    let o = check(&format!(
+        "{config}[[targets]]\nname = \"products/legacy\"\nenvironment = \"stg1\"\necs = {{ cluster = \"stg1\", service = \"legacy\" }}\n"
+    ));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("3 of 4 targets found"), "{out}");
+    assert!(out.contains("ERROR   1 target(s) not found: stg1:products/legacy — check the cluster/service"), "{out}");
+}

@@ -340,6 +340,13 @@ async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_
         triggers.contains(&"window-edge") && triggers.contains(&"webhook") && triggers[0] == "startup",
         "{triggers:?}"
     );
+    // The startup checks: AWS reachable, every target found.
+    assert!(
+        logs.iter().any(|l| l["check"] == "aws"
+            && l["message"]
+                == "Check: AWS answered in ap-northeast-1: 1 of 1 targets found (ECS services: 1, Aurora clusters: 0)"),
+        "no AWS startup check in the logs"
+    );
     assert!(logs.iter().any(|l| l["message"].as_str().unwrap().starts_with("Stopping")));
     assert_eq!(logs.last().unwrap()["message"], "Stopped");
 }

@@ -179,11 +179,17 @@ fn apply_from_notion_tells_each_row_its_state() {
 #[test]
 fn check_reports_the_database_against_the_config() {
     let w = world();
-    let o = envsched(w.dir.path(), &["check", "--config", "config.toml"]);
+    let o = envsched(w.dir.path(), &["check", "--config", "config.toml", "--observed", "observed.json"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "an orphan component is a problem: {out}");
     assert!(out.contains("ok      notion.status_property = \"ステータス\" (status)"), "{out}");
     assert!(out.contains("select no target: products/legacy-admin"), "{out}");
+    assert!(
+        out.contains(
+            "ok      AWS answered in the snapshot: 3 of 3 targets found (ECS services: 2, Aurora clusters: 1)"
+        ),
+        "{out}"
+    );
 }
 
 #[test]

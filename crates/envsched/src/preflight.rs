@@ -1,0 +1,83 @@
+//! The AWS half of `check` (the Notion half is envsched-notion's schema check): can envsched
+//! observe every target, with the calls and permissions a cycle uses? `check` prints it;
+//! `run` logs it at startup, before the first cycle.
+
+use std::collections::BTreeSet;
+
+use envsched_core::observed::ObservedIndex;
+use envsched_core::{Config, Fleet, Locator};
+use envsched_notion::schema::{Finding, Level, SchemaReport};
+
+/// Observes every target once (declared and, with discovery on, tagged) and reports whether
+/// AWS answered, which targets were not found, and the discovery problems. `default_place`
+/// names where targets without an `aws` place live (e.g. `ap-northeast-1`).
+pub async fn aws(fleet: &impl Fleet, config: &Config, default_place: &str) -> SchemaReport {
+    let mut report = SchemaReport::default();
+    let mut add = |level, text: String| report.findings.push(Finding { level, text });
+    let observed = match fleet.observe(&config.targets, &config.discovery).await {
+        Ok(o) => o,
+        Err(e) => {
+            add(Level::Error, format!("AWS cannot be observed: {e}"));
+            return report;
+        }
+    };
+    let (config, problems, discovered) = envsched_core::effective(config, &observed);
+    let index = ObservedIndex::new(&observed);
+    let targets = config.targets.all();
+    let missing: Vec<String> = targets.iter().filter(|t| index.find(&t.locator).is_none()).map(|t| t.key()).collect();
+    let places: BTreeSet<String> = targets
+        .iter()
+        .map(|t| t.locator.place())
+        .map(|p| if p.is_default() { default_place.to_string() } else { p.to_string() })
+        .collect();
+    let aurora = targets.iter().filter(|t| matches!(t.locator, Locator::Aurora { .. })).count();
+    let tagged = if discovered > 0 { format!(", {discovered} of them discovered by tag") } else { String::new() };
+    add(
+        Level::Ok,
+        format!(
+            "AWS answered in {}: {} of {} targets found (ECS services: {}, Aurora clusters: {aurora}{tagged})",
+            places.into_iter().collect::<Vec<_>>().join(", "),
+            targets.len() - missing.len(),
+            targets.len(),
+            targets.len() - aurora,
+        ),
+    );
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
+        let more = if missing.len() > shown.len() {
+            format!(" and {} more", missing.len() - shown.len())
+        } else {
+            String::new()
+        };
+        add(
+            Level::Error,
+            format!(
+                "{} target(s) not found: {}{more} — check the cluster/service (or cluster id) in [[targets]], and the account and Region they are looked for in",
+                missing.len(),
+                shown.join(", ")
+            ),
+        );
+    }
+    for p in problems {
+        add(Level::Warning, p.to_string());
+    }
+    report
+}
+
+/// Logs a check's findings at startup: errors as errors (`error.kind` = `kind`), warnings as
+/// warnings, the rest as info.
+pub fn log(kind: &str, report: &SchemaReport) {
+    for f in &report.findings {
+        match f.level {
+            Level::Ok => tracing::info!(check = kind, "Check: {}", f.text),
+            Level::Warning => tracing::warn!(check = kind, "Check: {}", f.text),
+            Level::Error => tracing::error!(
+                check = kind,
+                error.kind = kind,
+                error.message = f.text.as_str(),
+                "Check failed: {}",
+                f.text
+            ),
+        }
+    }
+}
