@@ -1,0 +1,229 @@
+//! The daemon's idle footprint: `cargo bench -p envsched --bench idle`.
+//!
+//! Runs the optimised `envsched run` against moto (the seed's world: 4 clusters × 60 ECS
+//! services and 3 Aurora clusters, all declared) and the Notion stand-in (40 rows, none live
+//! now), at the default 30 s poll, for `IDLE_SECS` (default 180) after the first good cycle.
+//! Every 5 s it reads `VmRSS`, `VmHWM` and `Threads` from `/proc/<pid>/status` and the
+//! process's user + system CPU ticks from `/proc/<pid>/stat`, then prints the figures. Linux
+//! only. "Idle" means nothing to start or stop: each cycle still reads Notion and observes
+//! every target, which is the daemon's steady state outside booking edges.
+
+use std::io::{BufRead, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ecs::types::ContainerDefinition;
+use envsched_sandbox::moto::MotoServer;
+use envsched_sandbox::standin::{DATABASE_ID, Row, StandIn};
+
+const TOKEN: &str = "ntn_idle_bench_token_7e21";
+const CLUSTERS: [&str; 4] = ["stg1", "stg2", "stg3", "stg4"];
+const SERVICES_PER_CLUSTER: usize = 60;
+
+fn status_field(pid: u32, key: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User + system CPU time, in clock ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+fn median(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is accepted.
+    let secs: u64 = std::env::var("IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(180);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let moto = MotoServer::start().expect("moto_server starts (pip install 'moto[server]' into .venv)");
+    let sdk = rt.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("ap-northeast-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "bench"))
+            .load(),
+    );
+    let set_up = Instant::now();
+    let mut targets = String::new();
+    rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&sdk);
+        ecs.register_task_definition()
+            .family("app")
+            .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
+            .send()
+            .await
+            .unwrap();
+        for cluster in CLUSTERS {
+            ecs.create_cluster().cluster_name(cluster).send().await.unwrap();
+            for i in 0..SERVICES_PER_CLUSTER {
+                let service = format!("app{i:02}");
+                ecs.create_service()
+                    .cluster(cluster)
+                    .service_name(&service)
+                    .task_definition("app")
+                    .desired_count(0)
+                    .send()
+                    .await
+                    .unwrap();
+                targets.push_str(&format!(
+                    "[[targets]]\nname = \"products/{service}\"\nenvironment = \"{cluster}\"\necs = {{ cluster = \"{cluster}\", service = \"{service}\" }}\n"
+                ));
+            }
+        }
+        let rds = aws_sdk_rds::Client::new(&sdk);
+        for cluster in &CLUSTERS[..3] {
+            rds.create_db_cluster()
+                .db_cluster_identifier(format!("{cluster}-aurora"))
+                .engine("aurora-postgresql")
+                .master_username("envsched")
+                .master_user_password("correct-horse-battery")
+                .send()
+                .await
+                .unwrap();
+            rds.stop_db_cluster().db_cluster_identifier(format!("{cluster}-aurora")).send().await.unwrap();
+            targets.push_str(&format!(
+                "[[targets]]\nname = \"db/aurora\"\nenvironment = \"{cluster}\"\naurora = {{ cluster_id = \"{cluster}-aurora\" }}\n"
+            ));
+        }
+    });
+    // 40 rows booked in 2030: fetched and parsed every cycle, none live.
+    let rows: Vec<Row> = (0..40)
+        .map(|i| {
+            let cluster = CLUSTERS[i % 4];
+            Row::new(
+                &format!("2b4e6a17-3c5d-8101-a4c2-e8f1b3d5{i:04}"),
+                &format!("booking {i}"),
+                &[&format!("products/app{:02}", i % SERVICES_PER_CLUSTER)],
+                Some(("2030-01-07T10:00:00.000+09:00", Some("2030-01-07T12:00:00.000+09:00"))),
+            )
+            .env(cluster)
+        })
+        .collect();
+    let notion = rt.block_on(StandIn::start(TOKEN, rows)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("envsched.toml");
+    let environments: String = CLUSTERS.iter().map(|c| format!("[[environments]]\nname = \"{c}\"\n")).collect();
+    std::fs::write(
+        &config,
+        format!(
+            "[notion]\ndatabase_id = \"{DATABASE_ID}\"\ntoken_env = \"ENVSCHED_BENCH_NOTION_TOKEN\"\nbase_url = \"{}\"\n\
+             environment_property = \"環境\"\nfeedback_property = \"envsched\"\n\
+             [http]\nlisten = \"127.0.0.1:{port}\"\n{environments}{targets}",
+            notion.base_url
+        ),
+    )
+    .unwrap();
+    eprintln!(
+        "set up moto ({} services, 3 Aurora) and the stand-in in {:.1?}",
+        CLUSTERS.len() * SERVICES_PER_CLUSTER,
+        set_up.elapsed()
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_envsched"))
+        .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
+        .env("ENVSCHED_BENCH_NOTION_TOKEN", TOKEN)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "ap-northeast-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary starts");
+    let pid = child.id();
+    let cycles = Arc::new(AtomicUsize::new(0));
+    let lines = Arc::new(AtomicUsize::new(0));
+    let out = child.stdout.take().unwrap();
+    let (c, n) = (cycles.clone(), lines.clone());
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            n.fetch_add(1, Ordering::Relaxed);
+            if line.contains("\"message\":\"Cycle ok") {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let started = Instant::now();
+    while !http_get(port, "/live").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+        assert!(started.elapsed() < Duration::from_secs(30), "/live not served within 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rss_live = status_field(pid, "VmRSS:").unwrap_or(0);
+    while !http_get(port, "/ready").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+        assert!(started.elapsed() < Duration::from_secs(120), "not ready within 2 min");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ready_after = started.elapsed();
+    let rss_ready = status_field(pid, "VmRSS:").unwrap_or(0);
+
+    let tck = clock_ticks_per_second();
+    let (t0, cpu0, cycles0) = (Instant::now(), cpu_ticks(pid).unwrap_or(0), cycles.load(Ordering::Relaxed));
+    let mut rss = Vec::new();
+    let mut threads = 0;
+    while t0.elapsed() < Duration::from_secs(secs) {
+        std::thread::sleep(Duration::from_secs(5));
+        rss.push(status_field(pid, "VmRSS:").unwrap_or(0));
+        threads = threads.max(status_field(pid, "Threads:").unwrap_or(0));
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu_s = (cpu_ticks(pid).unwrap_or(0) - cpu0) as f64 / tck;
+    let n_cycles = cycles.load(Ordering::Relaxed) - cycles0;
+    let hwm = status_field(pid, "VmHWM:").unwrap_or(0);
+    let metrics = http_get(port, "/metrics").unwrap_or_default();
+    let calls: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("envsched_aws_api_calls_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = child.wait();
+
+    let (min, max) = (rss.iter().min().copied().unwrap_or(0), rss.iter().max().copied().unwrap_or(0));
+    let med = median(&mut rss.clone());
+    println!(
+        "envsched run, idle: {} ECS services + 3 Aurora declared, 40 Notion rows, poll 30 s",
+        CLUSTERS.len() * SERVICES_PER_CLUSTER
+    );
+    println!("  ready after            {:.2?} (startup checks + first cycle)", ready_after);
+    println!("  RSS at /live / ready   {rss_live} KiB / {rss_ready} KiB");
+    println!("  RSS over {wall:.0} s        min {min} KiB, median {med} KiB, max {max} KiB (peak VmHWM {hwm} KiB)");
+    println!("  threads (max)          {threads}");
+    println!(
+        "  CPU over {wall:.0} s        {cpu_s:.2} s = {:.2} % of one core; {n_cycles} cycles, {:.0} ms CPU per cycle",
+        100.0 * cpu_s / wall,
+        if n_cycles > 0 { 1000.0 * cpu_s / n_cycles as f64 } else { f64::NAN }
+    );
+    println!("  AWS calls since start  {calls:.0}; log lines {}", lines.load(Ordering::Relaxed));
+}
