@@ -94,7 +94,7 @@ fn esc(s: &str) -> String {
 
 async fn status_page(State(st): State<AppState>) -> Html<String> {
     let status = st.shared.status.read().unwrap_or_else(|p| p.into_inner());
-    let local = |t: Timestamp| t.to_zoned(st.zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+    let local = |t: Timestamp| t.to_zoned(st.zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string();
     let mut h = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>envsched</title>\
          <meta name=\"viewport\" content=\"width=device-width\"><style>\
