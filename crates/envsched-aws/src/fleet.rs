@@ -23,6 +23,23 @@ use crate::pace::{Buckets, Pacing};
 /// API calls made, by operation name.
 pub type CallCounts = BTreeMap<&'static str, usize>;
 
+/// Every API the fleet calls, named as IAM actions (the call counts use the same names).
+/// `deploy/terraform` grants exactly these; a test checks it. `sts:AssumeRole` is made by the
+/// SDK's credentials provider, only for environments with an `aws.role_arn`.
+pub const IAM_ACTIONS: &[&str] = &[
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:UpdateService",
+    "ecs:TagResource",
+    "ecs:UntagResource",
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:RegisterScalableTarget",
+    "rds:DescribeDBClusters",
+    "rds:StartDBCluster",
+    "rds:StopDBCluster",
+    "sts:AssumeRole",
+];
+
 /// How the fleet paces and retries its calls.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -237,6 +254,7 @@ impl AwsFleet {
             Family::Autoscaling => &c.buckets.autoscaling,
         };
         bucket.take().await;
+        debug_assert!(IAM_ACTIONS.contains(&op), "{op} is missing from IAM_ACTIONS (and the deploy IAM policy)");
         *self.calls.lock().unwrap_or_else(|p| p.into_inner()).entry(op).or_default() += 1;
     }
 

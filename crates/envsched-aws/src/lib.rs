@@ -28,5 +28,5 @@ pub mod ecspresso;
 mod fleet;
 mod pace;
 
-pub use fleet::{AwsFleet, CallCounts, Options};
+pub use fleet::{AwsFleet, CallCounts, IAM_ACTIONS, Options};
 pub use pace::{Bucket, Pacing};
