@@ -14,8 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::types::ContainerDefinition;
 use envsched_sandbox::moto::MotoServer;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 use envsched_sandbox::standin::{DATABASE_ID, Row, StandIn};
 
 const TOKEN: &str = "ntn_idle_bench_token_7e21";
@@ -66,35 +68,15 @@ fn main() {
     let secs: u64 = std::env::var("IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(180);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let moto = MotoServer::start().expect("moto_server starts (pip install 'moto[server]' into .venv)");
-    let sdk = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("ap-northeast-1"))
-            .endpoint_url(&moto.url)
-            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "bench"))
-            .load(),
-    );
+    let sdk = rt.block_on(common::moto_sdk(&moto.url));
     let set_up = Instant::now();
     let mut targets = String::new();
     rt.block_on(async {
-        let ecs = aws_sdk_ecs::Client::new(&sdk);
-        ecs.register_task_definition()
-            .family("app")
-            .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
-            .send()
-            .await
-            .unwrap();
         for cluster in CLUSTERS {
-            ecs.create_cluster().cluster_name(cluster).send().await.unwrap();
-            for i in 0..SERVICES_PER_CLUSTER {
-                let service = format!("app{i:02}");
-                ecs.create_service()
-                    .cluster(cluster)
-                    .service_name(&service)
-                    .task_definition("app")
-                    .desired_count(0)
-                    .send()
-                    .await
-                    .unwrap();
+            let names: Vec<String> = (0..SERVICES_PER_CLUSTER).map(|i| format!("app{i:02}")).collect();
+            let services: Vec<(&str, i32)> = names.iter().map(|n| (n.as_str(), 0)).collect();
+            common::ecs_services(&sdk, cluster, &services).await;
+            for service in &names {
                 targets.push_str(&format!(
                     "[[targets]]\nname = \"products/{service}\"\nenvironment = \"{cluster}\"\necs = {{ cluster = \"{cluster}\", service = \"{service}\" }}\n"
                 ));
@@ -150,14 +132,9 @@ fn main() {
         set_up.elapsed()
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_envsched"))
+    let mut child = common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
         .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
         .env("ENVSCHED_BENCH_NOTION_TOKEN", TOKEN)
-        .env("AWS_ENDPOINT_URL", &moto.url)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "ap-northeast-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -4,7 +4,8 @@
 
 use std::process::{Command, Output};
 
-use aws_sdk_ecs::types::ContainerDefinition;
+mod common;
+
 use envsched_sandbox::moto::MotoServer;
 
 const CONFIG: &str = r#"
@@ -42,31 +43,9 @@ fn fixture(name: &str) -> String {
 }
 
 async fn world(sdk: &aws_config::SdkConfig) {
-    let ecs = aws_sdk_ecs::Client::new(sdk);
-    ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
-    ecs.register_task_definition()
-        .family("app")
-        .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
-        .send()
-        .await
-        .unwrap();
     // servicesite was parked by envsched earlier (3 tasks remembered); creditcard runs.
-    ecs.create_service()
-        .cluster("stg1")
-        .service_name("servicesite")
-        .task_definition("app")
-        .desired_count(0)
-        .send()
-        .await
-        .unwrap();
-    ecs.create_service()
-        .cluster("stg1")
-        .service_name("creditcard")
-        .task_definition("app")
-        .desired_count(2)
-        .send()
-        .await
-        .unwrap();
+    common::ecs_services(sdk, "stg1", &[("servicesite", 0), ("creditcard", 2)]).await;
+    let ecs = aws_sdk_ecs::Client::new(sdk);
     let arn = ecs.describe_services().cluster("stg1").services("servicesite").send().await.unwrap().services()[0]
         .service_arn()
         .unwrap()
@@ -90,14 +69,10 @@ async fn world(sdk: &aws_config::SdkConfig) {
 }
 
 fn apply(dir: &std::path::Path, moto: &MotoServer, at: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_envsched"))
+    common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
         .args(["apply", "--config", "config.toml", "--at", at])
         .args(["--bookings", &fixture("query-page1.json"), "--bookings", &fixture("query-page2.json")])
         .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", &moto.url)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap()
 }
@@ -106,13 +81,7 @@ fn apply(dir: &std::path::Path, moto: &MotoServer, at: &str) -> Output {
 fn apply_against_moto_starts_and_stops_exactly_the_plan_and_restores_the_count() {
     let moto = MotoServer::start().expect("moto_server");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let sdk = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("ap-northeast-1"))
-            .endpoint_url(&moto.url)
-            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "moto"))
-            .load(),
-    );
+    let sdk = rt.block_on(common::moto_sdk(&moto.url));
     rt.block_on(world(&sdk));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.toml"), CONFIG).unwrap();
@@ -168,13 +137,7 @@ fn check_reports_aws_reachability_and_names_targets_not_found() {
     use envsched_sandbox::standin::{DATABASE_ID, Row, StandIn};
     let moto = MotoServer::start().expect("moto_server");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let sdk = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("ap-northeast-1"))
-            .endpoint_url(&moto.url)
-            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "moto"))
-            .load(),
-    );
+    let sdk = rt.block_on(common::moto_sdk(&moto.url));
     rt.block_on(world(&sdk));
     let rows = ["db/stg-aurora", "products/servicesite", "services/creditcard"]
         .iter()
@@ -192,14 +155,10 @@ fn check_reports_aws_reachability_and_names_targets_not_found() {
     );
     let check = |config: &str| {
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_envsched"))
+        common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
             .args(["check", "--config", "config.toml"])
             .current_dir(dir.path())
             .env("ENVSCHED_TEST_NOTION_TOKEN", "ntn_check_token_4a1e")
-            .env("AWS_ENDPOINT_URL", &moto.url)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .output()
             .unwrap()
     };

@@ -10,8 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::types::ContainerDefinition;
 use envsched_sandbox::moto::MotoServer;
+
+mod common;
 use envsched_sandbox::standin::{DATABASE_ID, Fault, Row, StandIn};
 use jiff::Timestamp;
 use secrecy::SecretString;
@@ -34,15 +35,10 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &std::path::Path, moto: &str, port: u16) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_envsched"))
+        let mut child = common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), moto)
             .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
             .env("ENVSCHED_TEST_NOTION_TOKEN", TOKEN)
             .env("ENVSCHED_TEST_HOOK_TOKEN", HOOK_TOKEN)
-            .env("AWS_ENDPOINT_URL", moto)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "ap-northeast-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("DD_SERVICE", "envsched")
             .env("DD_ENV", "test")
             .env("DD_VERSION", "0.1.0-test")
@@ -134,28 +130,8 @@ struct World {
 impl World {
     async fn start(schedule: &str) -> World {
         let moto = MotoServer::start().expect("moto_server starts");
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("ap-northeast-1"))
-            .endpoint_url(&moto.url)
-            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "test"))
-            .load()
-            .await;
-        let ecs = aws_sdk_ecs::Client::new(&sdk);
-        ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
-        ecs.register_task_definition()
-            .family("app")
-            .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
-            .send()
-            .await
-            .unwrap();
-        ecs.create_service()
-            .cluster("stg1")
-            .service_name("app1-web")
-            .task_definition("app")
-            .desired_count(0)
-            .send()
-            .await
-            .unwrap();
+        let sdk = common::moto_sdk(&moto.url).await;
+        common::ecs_services(&sdk, "stg1", &[("app1-web", 0)]).await;
 
         // A booking far in the future: nothing is wanted yet.
         let row = Row::new(
@@ -295,7 +271,12 @@ async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_
     }
     assert_eq!(checked, 4);
 
-    // SIGTERM while a cycle waits on a slow Notion: it finishes and exits 0.
+    // SIGTERM while a cycle waits on a slow Notion, with a scale-down to come (the booking
+    // has just ended): the cycle finishes, the first action it had not started is logged as
+    // skipped, nothing is changed, and the process exits 0.
+    notion.edit_row(ROW, |r| {
+        r.date = Some(("2026-01-05T10:00:00.000Z".into(), Some("2026-01-05T12:00:00.000Z".into()), None));
+    });
     notion.push_faults([Fault::Slow(Duration::from_secs(2))]);
     assert_eq!(d.webhook("evt-4").await, 200);
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -312,6 +293,7 @@ async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_
     };
     assert_eq!(status.code(), Some(0));
     std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(desired_count(sdk).await, 2, "no action after SIGTERM");
 
     // Every line is flat JSON with Datadog's keys; the action and the cycles are there.
     let logs: Vec<Value> =
@@ -348,6 +330,16 @@ async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_
         "no AWS startup check in the logs"
     );
     assert!(logs.iter().any(|l| l["message"].as_str().unwrap().starts_with("Stopping")));
+    let skipped: Vec<&Value> = logs
+        .iter()
+        .filter(|l| l["outcome"] == "skipped" && l["skipped"].as_str().is_some_and(|w| w.contains("shutting down")))
+        .collect();
+    // The scale-down starts by tagging the count to remember; that is skipped and logged,
+    // and the scale after it is never attempted.
+    assert!(
+        skipped.iter().any(|l| l["target.name"] == "stg1:products/app1-web" && l["op"] == "tag"),
+        "the scale-down planned after SIGTERM is logged as skipped: {skipped:?}"
+    );
     assert_eq!(logs.last().unwrap()["message"], "Stopped");
 }
 
