@@ -82,17 +82,8 @@ fn main() {
                 ));
             }
         }
-        let rds = aws_sdk_rds::Client::new(&sdk);
         for cluster in &CLUSTERS[..3] {
-            rds.create_db_cluster()
-                .db_cluster_identifier(format!("{cluster}-aurora"))
-                .engine("aurora-postgresql")
-                .master_username("envsched")
-                .master_user_password("correct-horse-battery")
-                .send()
-                .await
-                .unwrap();
-            rds.stop_db_cluster().db_cluster_identifier(format!("{cluster}-aurora")).send().await.unwrap();
+            common::stopped_aurora(&sdk, &format!("{cluster}-aurora")).await;
             targets.push_str(&format!(
                 "[[targets]]\nname = \"db/aurora\"\nenvironment = \"{cluster}\"\naurora = {{ cluster_id = \"{cluster}-aurora\" }}\n"
             ));

@@ -56,16 +56,7 @@ async fn world(sdk: &aws_config::SdkConfig) {
         .send()
         .await
         .unwrap();
-    let rds = aws_sdk_rds::Client::new(sdk);
-    rds.create_db_cluster()
-        .db_cluster_identifier("stg1-aurora")
-        .engine("aurora-postgresql")
-        .master_username("envsched")
-        .master_user_password("correct-horse-battery")
-        .send()
-        .await
-        .unwrap();
-    rds.stop_db_cluster().db_cluster_identifier("stg1-aurora").send().await.unwrap();
+    common::stopped_aurora(sdk, "stg1-aurora").await;
 }
 
 fn apply(dir: &std::path::Path, moto: &MotoServer, at: &str) -> Output {

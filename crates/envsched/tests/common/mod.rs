@@ -42,6 +42,20 @@ pub async fn ecs_services(sdk: &aws_config::SdkConfig, cluster: &str, services: 
     }
 }
 
+/// Creates the Aurora cluster `id` and stops it.
+pub async fn stopped_aurora(sdk: &aws_config::SdkConfig, id: &str) {
+    let rds = aws_sdk_rds::Client::new(sdk);
+    rds.create_db_cluster()
+        .db_cluster_identifier(id)
+        .engine("aurora-postgresql")
+        .master_username("envsched")
+        .master_user_password("correct-horse-battery")
+        .send()
+        .await
+        .unwrap();
+    rds.stop_db_cluster().db_cluster_identifier(id).send().await.unwrap();
+}
+
 /// Points the binary at moto (`url`) with moto's dummy credentials and no instance metadata.
 pub fn at_moto<'a>(cmd: &'a mut Command, url: &str) -> &'a mut Command {
     cmd.env("AWS_ENDPOINT_URL", url)
