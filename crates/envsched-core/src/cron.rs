@@ -103,8 +103,8 @@ impl Field {
                     let step: u32 = s
                         .parse()
                         .ok()
-                        .filter(|s| *s > 0)
-                        .ok_or_else(|| format!("step {s:?} must be a positive number"))?;
+                        .filter(|n| *n > 0 && *n <= self.max)
+                        .ok_or_else(|| format!("step {s:?} must be a number from 1 to {}", self.max))?;
                     (r, Some(step))
                 }
                 None => (part, None),
@@ -126,10 +126,10 @@ impl Field {
                     }
                 },
             };
-            let mut v = lo;
-            while v <= hi {
-                bits |= 1 << v;
-                v += step.unwrap_or(1);
+            let mut v = Some(lo);
+            while let Some(x) = v.filter(|x| *x <= hi) {
+                bits |= 1 << x;
+                v = x.checked_add(step.unwrap_or(1));
             }
         }
         Ok(bits)
@@ -250,8 +250,9 @@ impl Cron {
         None
     }
 
-    /// The first fire time strictly after `after`, in `zone`'s wall-clock time. `None` only
-    /// past the end of jiff's calendar.
+    /// The first fire time strictly after `after`, in `zone`'s wall-clock time. `None` when
+    /// nothing matches within 9 years of `after` (a rare day-of-month and weekday pair such
+    /// as Feb 29 on a Sunday can run out), or past the end of jiff's calendar.
     pub fn next_after(&self, after: Timestamp, zone: &TimeZone) -> Option<Timestamp> {
         // Whole seconds: the next candidate is the next second of local time.
         let local = zone.to_datetime(after);
@@ -397,7 +398,8 @@ mod tests {
         assert!(err("0 0 * * *  * *").contains("has 7 fields"));
         assert!(err("0 0 * * FOO").contains("day-of-week field \"FOO\""));
         assert!(err("0 0 0 31 2 *").contains("matches no date"));
-        assert!(err("*/0 * * * *").contains("step \"0\" must be a positive number"));
+        assert!(err("*/0 * * * *").contains("step \"0\" must be a number from 1 to 59"));
+        assert!(err("1/4294967295 * * * *").contains("must be a number from 1 to 59"));
         assert!(err("0 5-1 * * *").contains("runs backwards"));
         assert!(err("@often").contains("not a shorthand"));
     }

@@ -122,6 +122,12 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
             _ = checks => {}
             _ = interrupted.wait_for(|s| *s) => {}
         }
+        // A signal during the checks: no cycle at all.
+        if *stop_rx.borrow() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+            tracing::info!("Stopped");
+            return Ok(ExitCode::SUCCESS);
+        }
         let fleet = crate::daemon::LoggedFleet { inner: aws, shared };
         crate::daemon::run(&config, &client, &fleet, || fleet.inner.calls(), stop_rx).await;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
@@ -221,7 +227,7 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
         Fleets::Aws(f) => f.region().unwrap_or_else(|| "no Region (set [aws] region or AWS_REGION)".into()),
     };
     let aws = rt.block_on(crate::preflight::aws(&fleet, &config, &default_place));
-    println!("\nAWS, for the {} declared target(s):", config.targets.len());
+    println!("\nAWS:");
     print!("{}", aws.render());
     Ok(if notion.has_errors() || aws.has_errors() {
         println!("\nProblems found: fix them in Notion, in AWS or in the config, then run check again.");

@@ -135,23 +135,29 @@ pub async fn run<F: Fleet + Sync>(
     let source = TimedSource(client);
     let zone = &config.default_calendar.zone;
     // The fire after `done` (or now, if later): a clock read a hair early never fires twice.
-    let next_fire = |cron: &Option<envsched_core::Cron>, done: Option<Timestamp>| {
-        cron.as_ref().and_then(|c| c.next_after(done.map_or(Timestamp::now(), |d| d.max(Timestamp::now())), zone))
+    let next_fire = |key: &str, cron: &Option<envsched_core::Cron>, done: Option<Timestamp>| {
+        let cron = cron.as_ref()?;
+        let next = cron.next_after(done.map_or(Timestamp::now(), |d| d.max(Timestamp::now())), zone);
+        if next.is_none() {
+            tracing::warn!(key, "schedule.{key} = \"{cron}\" has no fire time in the next 9 years; it will not run");
+        }
+        next
     };
-    let mut resync_at = next_fire(&config.schedule.resync, None);
-    let mut summary_at = next_fire(&config.schedule.summary, None);
+    let mut resync_at = next_fire("resync", &config.schedule.resync, None);
+    let mut summary_at = next_fire("summary", &config.schedule.summary, None);
     let mut tally = telemetry::Tally { since: Some(Timestamp::now()), ..Default::default() };
     loop {
         let started = Instant::now();
-        // A due resync rides on whichever cycle comes first at or after its time.
-        if resync_at.is_some_and(|at| at <= Timestamp::now()) {
+        // A due resync rides on whichever cycle comes first at or after its time (woken for
+        // it counts as due, whatever a wall clock a hair behind the monotonic one says).
+        if trigger == WakeReason::Resync.label() || resync_at.is_some_and(|at| at <= Timestamp::now()) {
             client.forget();
             let backoffs = std::mem::take(&mut state.backoff).len();
             tracing::info!(
                 backoffs_cleared = backoffs as u64,
                 "Resync: reading the Notion schema and every row's text again, retrying every target"
             );
-            resync_at = next_fire(&config.schedule.resync, resync_at);
+            resync_at = next_fire("resync", &config.schedule.resync, resync_at);
         }
         let result = {
             let mut cycle = std::pin::pin!(reconcile(config, &source, fleet, &SystemClock, &mut state, Mode::Apply));
@@ -213,8 +219,9 @@ pub async fn run<F: Fleet + Sync>(
         if let Ok(report) = &result {
             telemetry::CycleCompleted { report, duration: started.elapsed(), trigger }.emit();
             let saved = telemetry::savings(report, last_end.elapsed(), config, &mut saved_usd);
+            tally.saved(saved);
             if failed_error.is_none() {
-                tally.cycle(report, saved);
+                tally.cycle(report);
             }
             if report.plan.problems != last_problems {
                 telemetry::ProblemsChanged { problems: &report.plan.problems }.emit();
@@ -252,7 +259,7 @@ pub async fn run<F: Fleet + Sync>(
                         telemetry::Summary { tally: &tally, report: st.report.as_ref() }.emit();
                         drop(st);
                         tally = telemetry::Tally { since: Some(Timestamp::now()), ..Default::default() };
-                        summary_at = next_fire(&config.schedule.summary, summary_at);
+                        summary_at = next_fire("summary", &config.schedule.summary, summary_at);
                         continue;
                     }
                     trigger = wake.reason.label();

@@ -24,22 +24,34 @@ pub async fn aws(fleet: &impl Fleet, config: &Config, default_place: &str) -> Sc
     let (config, problems, discovered) = envsched_core::effective(config, &observed);
     let index = ObservedIndex::new(&observed);
     let targets = config.targets.all();
+    if targets.is_empty() {
+        add(
+            Level::Warning,
+            "AWS answered, but there are no targets: declare [[targets]] or tag resources for [discovery]".into(),
+        );
+        return report;
+    }
     let missing: Vec<String> = targets.iter().filter(|t| index.find(&t.locator).is_none()).map(|t| t.key()).collect();
     let places: BTreeSet<String> = targets
         .iter()
         .map(|t| t.locator.place())
         .map(|p| if p.is_default() { default_place.to_string() } else { p.to_string() })
         .collect();
-    let aurora = targets.iter().filter(|t| matches!(t.locator, Locator::Aurora { .. })).count();
-    let tagged = if discovered > 0 { format!(", {discovered} of them discovered by tag") } else { String::new() };
+    // Found / looked for, by kind.
+    let count = |aurora: bool| {
+        let of_kind = targets.iter().filter(|t| matches!(t.locator, Locator::Aurora { .. }) == aurora);
+        let all = of_kind.clone().count();
+        (of_kind.filter(|t| index.find(&t.locator).is_some()).count(), all)
+    };
+    let ((ecs_found, ecs_all), (db_found, db_all)) = (count(false), count(true));
+    let tagged = if discovered > 0 { format!("; {discovered} discovered by tag") } else { String::new() };
     add(
         Level::Ok,
         format!(
-            "AWS answered in {}: {} of {} targets found (ECS services: {}, Aurora clusters: {aurora}{tagged})",
+            "AWS answered in {}: {} of {} targets found (ECS services {ecs_found} of {ecs_all}, Aurora clusters {db_found} of {db_all}{tagged})",
             places.into_iter().collect::<Vec<_>>().join(", "),
             targets.len() - missing.len(),
             targets.len(),
-            targets.len() - aurora,
         ),
     );
     if !missing.is_empty() {

@@ -374,8 +374,8 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Counts a completed cycle and its savings.
-    pub fn cycle(&mut self, report: &Report, savings: Savings) {
+    /// Counts a completed cycle.
+    pub fn cycle(&mut self, report: &Report) {
         let failed = report.failures().count() as u64;
         if report.plan.frozen.is_some() {
             self.frozen += 1;
@@ -386,6 +386,11 @@ impl Tally {
         }
         self.actions += report.applied.iter().filter(|a| matches!(a.outcome, Outcome::Done(_))).count() as u64;
         self.actions_failed += failed;
+    }
+
+    /// Adds a cycle's share of the savings (every cycle that observed the fleet, as the
+    /// savings metric does).
+    pub fn saved(&mut self, savings: Savings) {
         self.savings.always_on_s += savings.always_on_s;
         self.savings.running_s += savings.running_s;
         self.savings.usd += savings.usd;
@@ -425,9 +430,9 @@ impl Summary<'_> {
             service_hours_always_on = always_on_h,
             service_hours_running = running_h,
             estimated_savings_usd = usd,
-            targets_up = up as u64,
+            targets_wanted_up = up as u64,
             problems = problems as u64,
-            "Summary since {since}: {cycles} cycles ({} failed, {} frozen), {} actions ({} failed), services ran {running_h} of {always_on_h} service-hours, about ${usd:.2} saved; {up} target(s) up now",
+            "Summary since {since}: {cycles} cycles ({} failed, {} frozen), {} actions ({} failed), services ran {running_h} of {always_on_h} service-hours, about ${usd:.2} saved; {up} target(s) wanted up at the last cycle",
             t.failed,
             t.frozen,
             t.actions,

@@ -159,7 +159,7 @@ fn check_reports_aws_reachability_and_names_targets_not_found() {
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
     assert!(
         out.contains(
-            "ok      AWS answered in ap-northeast-1: 3 of 3 targets found (ECS services: 2, Aurora clusters: 1)"
+            "ok      AWS answered in ap-northeast-1: 3 of 3 targets found (ECS services 2 of 2, Aurora clusters 1 of 1)"
         ),
         "{out}"
     );
@@ -170,6 +170,11 @@ fn check_reports_aws_reachability_and_names_targets_not_found() {
     ));
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("3 of 4 targets found"), "{out}");
+    assert!(
+        out.contains(
+            "ok      AWS answered in ap-northeast-1: 3 of 4 targets found (ECS services 2 of 3, Aurora clusters 1 of 1)"
+        ),
+        "{out}"
+    );
     assert!(out.contains("ERROR   1 target(s) not found: stg1:products/legacy — check the cluster/service"), "{out}");
 }

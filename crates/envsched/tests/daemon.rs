@@ -326,7 +326,7 @@ async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_
     assert!(
         logs.iter().any(|l| l["check"] == "aws"
             && l["message"]
-                == "Check: AWS answered in ap-northeast-1: 1 of 1 targets found (ECS services: 1, Aurora clusters: 0)"),
+                == "Check: AWS answered in ap-northeast-1: 1 of 1 targets found (ECS services 1 of 1, Aurora clusters 0 of 0)"),
         "no AWS startup check in the logs"
     );
     assert!(logs.iter().any(|l| l["message"].as_str().unwrap().starts_with("Stopping")));
@@ -377,7 +377,7 @@ async fn run_resyncs_and_logs_summaries_on_their_cron_schedules() {
         assert!(pair[1]["since"].as_str() > pair[0]["since"].as_str(), "each summary starts afresh: {pair:?}");
         // A 2-second resync falls in every 3-second span.
         assert!(pair[1]["cycles"].as_u64().unwrap() >= 1, "{}", pair[1]);
-        assert!(pair[1].get("estimated_savings_usd").is_some() && pair[1].get("targets_up").is_some());
+        assert!(pair[1].get("estimated_savings_usd").is_some() && pair[1].get("targets_wanted_up").is_some());
     }
 
     // Resyncs on the 2-second marks, each a cycle that reads the schema again.

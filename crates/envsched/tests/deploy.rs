@@ -101,9 +101,14 @@ fn the_task_definition_matches_what_run_expects() {
     assert!(deploy("datadog/README.md").contains(&as_json), "the label differs from deploy/datadog/README.md");
     assert_eq!(c["logConfiguration"]["logDriver"], "awsfirelens");
     assert_eq!(c["logConfiguration"]["options"]["dd_service"], "envsched");
+    // The router parses each JSON line, so the key envsched writes its sentence under is the
+    // message Datadog shows.
+    let router = container(&task, "log-router");
+    assert_eq!(router["firelensConfiguration"]["options"]["config-file-value"], "/fluent-bit/configs/parse-json.conf");
+    assert_eq!(c["logConfiguration"]["options"]["dd_message_key"], "message");
 
     // The sidecars the container relies on.
-    assert_eq!(container(&task, "log-router")["firelensConfiguration"]["type"], "fluentbit");
+    assert_eq!(router["firelensConfiguration"]["type"], "fluentbit");
     assert_eq!(
         container(&task, "datadog-agent")["environment"][0],
         serde_json::json!({"name": "ECS_FARGATE", "value": "true"})

@@ -186,7 +186,7 @@ fn check_reports_the_database_against_the_config() {
     assert!(out.contains("select no target: products/legacy-admin"), "{out}");
     assert!(
         out.contains(
-            "ok      AWS answered in the snapshot: 3 of 3 targets found (ECS services: 2, Aurora clusters: 1)"
+            "ok      AWS answered in the snapshot: 3 of 3 targets found (ECS services 2 of 2, Aurora clusters 1 of 1)"
         ),
         "{out}"
     );
