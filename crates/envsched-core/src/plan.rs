@@ -337,6 +337,11 @@ impl Plan {
         (start, stop, unchanged)
     }
 
+    /// How many targets are wanted up.
+    pub fn wanted_up(&self) -> usize {
+        self.targets.iter().filter(|t| t.desired == crate::desired::DesiredState::Up).count()
+    }
+
     /// The entry for the target with key `key`.
     pub fn target(&self, key: &str) -> Option<&TargetPlan> {
         self.targets.iter().find(|t| t.key == key)

@@ -61,9 +61,15 @@ impl Backoff {
     /// The wait after `failures` consecutive failed cycles: one poll interval after the
     /// first (the next cycle tries again), doubling, at most [`MAX_BACKOFF`].
     pub fn delay(failures: u32, poll: SignedDuration) -> SignedDuration {
-        let factor = 1i32 << failures.saturating_sub(1).min(16);
-        poll.checked_mul(factor).unwrap_or(MAX_BACKOFF).min(MAX_BACKOFF)
+        doubling(poll, failures, MAX_BACKOFF)
     }
+}
+
+/// `base` after the first of `failures` consecutive failures, doubling with each one after
+/// it (base, 2 × base, 4 × base …), at most `cap`.
+pub fn doubling(base: SignedDuration, failures: u32, cap: SignedDuration) -> SignedDuration {
+    let factor = 1i32 << failures.saturating_sub(1).min(16);
+    base.checked_mul(factor).unwrap_or(cap).min(cap)
 }
 
 /// One action and what became of it.

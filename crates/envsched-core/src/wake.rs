@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
 use crate::plan::TargetStatus;
-use crate::reconcile::{CycleState, Report};
+use crate::reconcile::{CycleState, Report, doubling};
 
 /// How often to look while a DB is starting or tasks are starting/stopping (at most).
 pub const FOLLOW_UP: SignedDuration = SignedDuration::from_secs(30);
@@ -95,8 +95,7 @@ pub fn next_wake(last: Last<'_>, state: &CycleState, config: &Config, now: Times
     match last {
         Last::Failed { failures } => {
             let cap = poll.max(SignedDuration::from_mins(5));
-            let factor = 1i32 << failures.saturating_sub(1).min(16);
-            let delay = RETRY.checked_mul(factor).unwrap_or(cap).min(cap);
+            let delay = doubling(RETRY, failures, cap);
             // A failed cycle is retried on its own schedule, even past the poll interval.
             return Wake { at: now.checked_add(delay).unwrap_or(now), reason: WakeReason::CycleRetry };
         }

@@ -106,7 +106,7 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
         // Startup checks, as `check` does them: logged, never fatal (the cycles retry and
         // say what fails). A signal meanwhile skips them.
         let aws = envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await;
-        let place = aws.region().unwrap_or_else(|| "no Region (set [aws] region or AWS_REGION)".into());
+        let place = crate::preflight::default_place(&aws);
         let checks = async {
             let (schema, reach) = tokio::join!(client.schema(), crate::preflight::aws(&aws, &config, &place));
             match schema {
@@ -224,7 +224,7 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     let fleet = rt.block_on(Fleets::new(a.observed.as_deref(), &config, jiff::Timestamp::now()))?;
     let default_place = match &fleet {
         Fleets::Snapshot(_) => "the snapshot".to_string(),
-        Fleets::Aws(f) => f.region().unwrap_or_else(|| "no Region (set [aws] region or AWS_REGION)".into()),
+        Fleets::Aws(f) => crate::preflight::default_place(f),
     };
     let aws = rt.block_on(crate::preflight::aws(&fleet, &config, &default_place));
     println!("\nAWS:");

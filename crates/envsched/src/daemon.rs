@@ -145,7 +145,8 @@ pub async fn run<F: Fleet + Sync>(
     };
     let mut resync_at = next_fire("resync", &config.schedule.resync, None);
     let mut summary_at = next_fire("summary", &config.schedule.summary, None);
-    let mut tally = telemetry::Tally { since: Some(Timestamp::now()), ..Default::default() };
+    let mut tally = telemetry::Tally::new(Timestamp::now());
+    shared.status.write().unwrap_or_else(|p| p.into_inner()).poll = config.schedule.poll_interval.unsigned_abs();
     loop {
         let started = Instant::now();
         // A due resync rides on whichever cycle comes first at or after its time (woken for
@@ -233,7 +234,6 @@ pub async fn run<F: Fleet + Sync>(
         {
             let mut st = shared.status.write().unwrap_or_else(|p| p.into_inner());
             st.cycles += 1;
-            st.poll = config.schedule.poll_interval.unsigned_abs();
             st.error = failed_error.map(|(m, _)| m);
             if st.error.is_none() {
                 st.last_ok = Some(now);
@@ -258,7 +258,7 @@ pub async fn run<F: Fleet + Sync>(
                         let st = shared.status.read().unwrap_or_else(|p| p.into_inner());
                         telemetry::Summary { tally: &tally, report: st.report.as_ref() }.emit();
                         drop(st);
-                        tally = telemetry::Tally { since: Some(Timestamp::now()), ..Default::default() };
+                        tally = telemetry::Tally::new(Timestamp::now());
                         summary_at = next_fire("summary", &config.schedule.summary, summary_at);
                         continue;
                     }

@@ -8,6 +8,11 @@ use envsched_core::observed::ObservedIndex;
 use envsched_core::{Config, Fleet, Locator};
 use envsched_notion::schema::{Finding, Level, SchemaReport};
 
+/// How `aws` names the default place: the fleet's Region, or what to set when it has none.
+pub fn default_place(fleet: &envsched_aws::AwsFleet) -> String {
+    fleet.region().unwrap_or_else(|| "no Region (set [aws] region or AWS_REGION)".into())
+}
+
 /// Observes every target once (declared and, with discovery on, tagged) and reports whether
 /// AWS answered, which targets were not found, and the discovery problems. `default_place`
 /// names where targets without an `aws` place live (e.g. `ap-northeast-1`).

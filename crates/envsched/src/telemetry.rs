@@ -177,7 +177,18 @@ impl ActionApplied<'_> {
     }
 }
 
-/// A cycle completed (frozen or not, with or without failed actions).
+/// A completed cycle's outcome: `frozen`, `partial` (an action failed) or `ok`.
+fn outcome(r: &Report) -> &'static str {
+    if r.plan.frozen.is_some() {
+        "frozen"
+    } else if r.failures().next().is_some() {
+        "partial"
+    } else {
+        "ok"
+    }
+}
+
+/// A completed cycle (frozen or not, with or without failed actions).
 pub struct CycleCompleted<'a> {
     /// Its report.
     pub report: &'a Report,
@@ -194,17 +205,11 @@ impl CycleCompleted<'_> {
         let (start, stop, unchanged) = r.plan.counts();
         let failed = r.failures().count();
         let frozen = r.plan.frozen.is_some();
-        let outcome = if frozen {
-            "frozen"
-        } else if failed > 0 {
-            "partial"
-        } else {
-            "ok"
-        };
+        let outcome = outcome(r);
         counter!("envsched_cycles_total", "outcome" => outcome).increment(1);
         histogram!("envsched_cycle_duration_seconds").record(self.duration.as_secs_f64());
         gauge!("envsched_frozen").set(if frozen { 1.0 } else { 0.0 });
-        let up = r.plan.targets.iter().filter(|t| t.desired == envsched_core::DesiredState::Up).count();
+        let up = r.plan.wanted_up();
         gauge!("envsched_targets", "desired" => "up").set(up as f64);
         gauge!("envsched_targets", "desired" => "down").set((r.plan.targets.len() - up) as f64);
         gauge!("envsched_bookings_live").set(r.desired.active.len() as f64);
@@ -336,8 +341,9 @@ pub fn savings(report: &Report, elapsed: Duration, config: &envsched_core::Confi
     let services = &report.observed.ecs_services;
     let running = services.iter().filter(|s| s.desired_count > 0).count();
     let secs = elapsed.as_secs_f64();
-    counter!("envsched_service_seconds_total", "state" => "always_on").increment((services.len() as f64 * secs) as u64);
-    counter!("envsched_service_seconds_total", "state" => "running").increment((running as f64 * secs) as u64);
+    let (always_on_s, running_s) = (services.len() as f64 * secs, running as f64 * secs);
+    counter!("envsched_service_seconds_total", "state" => "always_on").increment(always_on_s as u64);
+    counter!("envsched_service_seconds_total", "state" => "running").increment(running_s as u64);
     gauge!("envsched_services", "state" => "running").set(running as f64);
     gauge!("envsched_services", "state" => "stopped").set((services.len() - running) as f64);
     // A stopped service would have run its remembered count (1 when unknown).
@@ -349,14 +355,14 @@ pub fn savings(report: &Report, elapsed: Duration, config: &envsched_core::Confi
     let usd = idle_tasks * secs / 3600.0 * config.pricing.task_hour_usd;
     *saved_usd += usd;
     gauge!("envsched_estimated_savings_usd").set(*saved_usd);
-    Savings { always_on_s: services.len() as f64 * secs, running_s: running as f64 * secs, usd }
+    Savings { always_on_s, running_s, usd }
 }
 
 /// What happened since the last summary (or the start), for [`Summary`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Tally {
     /// Since when.
-    pub since: Option<jiff::Timestamp>,
+    pub since: jiff::Timestamp,
     /// Cycles by outcome: ok, partial (some action failed), frozen, failed.
     pub ok: u64,
     /// See `ok`.
@@ -374,15 +380,27 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// An empty tally from `since`.
+    pub fn new(since: jiff::Timestamp) -> Self {
+        Tally {
+            since,
+            ok: 0,
+            partial: 0,
+            frozen: 0,
+            failed: 0,
+            actions: 0,
+            actions_failed: 0,
+            savings: Savings::default(),
+        }
+    }
+
     /// Counts a completed cycle.
     pub fn cycle(&mut self, report: &Report) {
         let failed = report.failures().count() as u64;
-        if report.plan.frozen.is_some() {
-            self.frozen += 1;
-        } else if failed > 0 {
-            self.partial += 1;
-        } else {
-            self.ok += 1;
+        match outcome(report) {
+            "frozen" => self.frozen += 1,
+            "partial" => self.partial += 1,
+            _ => self.ok += 1,
         }
         self.actions += report.applied.iter().filter(|a| matches!(a.outcome, Outcome::Done(_))).count() as u64;
         self.actions_failed += failed;
@@ -409,14 +427,12 @@ impl Summary<'_> {
     /// One info line.
     pub fn emit(self) {
         let t = self.tally;
-        let since = t.since.map(|s| s.to_string()).unwrap_or_default();
+        let since = t.since.to_string();
         let cycles = t.ok + t.partial + t.frozen + t.failed;
         let hours = |s: f64| (s / 360.0).round() / 10.0;
         let (always_on_h, running_h) = (hours(t.savings.always_on_s), hours(t.savings.running_s));
         let usd = (t.savings.usd * 100.0).round() / 100.0;
-        let up = self
-            .report
-            .map_or(0, |r| r.plan.targets.iter().filter(|t| t.desired == envsched_core::DesiredState::Up).count());
+        let up = self.report.map_or(0, |r| r.plan.wanted_up());
         let problems = self.report.map_or(0, |r| r.plan.problems.len());
         tracing::info!(
             since = since.as_str(),
