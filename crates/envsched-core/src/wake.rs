@@ -86,12 +86,8 @@ pub enum Last<'a> {
 pub fn next_wake(last: Last<'_>, state: &CycleState, config: &Config, now: Timestamp) -> Wake {
     let poll = config.schedule.poll_interval;
     let mut best = Wake { at: now.checked_add(poll).unwrap_or(now), reason: WakeReason::Poll };
-    let mut consider = |at: Timestamp, reason: WakeReason| {
-        let at = at.max(now);
-        if at < best.at {
-            best = Wake { at, reason };
-        }
-    };
+    // A time already past means "now".
+    let mut consider = |at: Timestamp, reason: WakeReason| best = best.or_earlier(Some(at.max(now)), reason);
     match last {
         Last::Failed { failures } => {
             let cap = poll.max(SignedDuration::from_mins(5));

@@ -36,7 +36,13 @@ pub async fn aws(fleet: &impl Fleet, config: &Config, default_place: &str) -> Sc
         );
         return report;
     }
-    let missing: Vec<String> = targets.iter().filter(|t| index.find(&t.locator).is_none()).map(|t| t.key()).collect();
+    // One lookup per target: (is Aurora, found).
+    let looked: Vec<(bool, bool)> = targets
+        .iter()
+        .map(|t| (matches!(t.locator, Locator::Aurora { .. }), index.find(&t.locator).is_some()))
+        .collect();
+    let missing: Vec<String> =
+        targets.iter().zip(&looked).filter(|(_, (_, found))| !found).map(|(t, _)| t.key()).collect();
     let places: BTreeSet<String> = targets
         .iter()
         .map(|t| t.locator.place())
@@ -44,9 +50,8 @@ pub async fn aws(fleet: &impl Fleet, config: &Config, default_place: &str) -> Sc
         .collect();
     // Found / looked for, by kind.
     let count = |aurora: bool| {
-        let of_kind = targets.iter().filter(|t| matches!(t.locator, Locator::Aurora { .. }) == aurora);
-        let all = of_kind.clone().count();
-        (of_kind.filter(|t| index.find(&t.locator).is_some()).count(), all)
+        let of_kind = looked.iter().filter(|(a, _)| *a == aurora);
+        (of_kind.clone().filter(|(_, found)| *found).count(), of_kind.count())
     };
     let ((ecs_found, ecs_all), (db_found, db_all)) = (count(false), count(true));
     let tagged = if discovered > 0 { format!("; {discovered} discovered by tag") } else { String::new() };
