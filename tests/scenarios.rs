@@ -80,7 +80,7 @@ fn a_dependent_that_fails_to_stop_holds_back_its_db_and_nothing_else() {
             .map(|a| a.outcome.label())
             .next_back()
     };
-    assert_eq!(outcome("app1-web", "tag"), Some("failed"));
+    assert_eq!(outcome("app1-web", "remember"), Some("failed"));
     assert_eq!(outcome("app1-web", "scale"), Some("skipped"), "the rest of its chain is skipped");
     assert_eq!(outcome("db/aurora", "stop"), None, "the DB waits for its dependent");
     assert!(matches!(r.plan.target("stg1:db/aurora").unwrap().status, envsched_core::TargetStatus::Held(_)));
@@ -199,7 +199,7 @@ fn a_service_deployed_while_parked_is_parked_again_and_keeps_its_remembered_coun
     s.run_until("2026-11-24T09:02");
     s.fleet.scale_by_hand("stg1", "creditcard", 1);
     let r = s.cycle();
-    let drift: Vec<_> = r.applied.iter().filter(|a| a.action.drift).collect();
+    let drift: Vec<_> = r.applied.iter().filter(|a| a.action.is_drift()).collect();
     assert_eq!(drift.len(), 1, "{:?}", r.applied);
     assert!(drift[0].action.reason.contains("remembered 3"));
     s.clock.set(jst("2026-11-24T14:50"));

@@ -9,7 +9,7 @@ data "aws_caller_identity" "current" {}
 locals {
   # arn:aws:ecs:<region>:<account>:cluster/<name> → the services in it.
   managed_service_arns = [for arn in var.managed_cluster_arns : "${replace(arn, ":cluster/", ":service/")}/*"]
-  envsched_tag_keys    = ["${var.tag_prefix}count", "${var.tag_prefix}autoscaling"]
+  envsched_tag_keys    = ["${var.tag_prefix}count", "${var.tag_prefix}autoscaling", "${var.tag_prefix}state"]
 }
 
 resource "aws_ecr_repository" "envsched" {
@@ -97,10 +97,11 @@ data "aws_iam_policy_document" "task" {
     resources = local.managed_service_arns
   }
 
-  # Only envsched's own memory tags; never <prefix>protected, which people set.
+  # Only envsched's own memory tags; never <prefix>protected, which people set. No
+  # untagging: envsched never deletes its memory (README "Remembered counts").
   statement {
     sid       = "TagManagedServicesWithOwnKeys"
-    actions   = ["ecs:TagResource", "ecs:UntagResource"]
+    actions   = ["ecs:TagResource"]
     resources = local.managed_service_arns
     condition {
       test     = "ForAllValues:StringEquals"

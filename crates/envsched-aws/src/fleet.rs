@@ -14,7 +14,7 @@ use aws_sdk_ecs::types::{ServiceField, Tag};
 use aws_sdk_rds::types::Filter;
 use envsched_core::{
     Action, AuroraStatus, Capacity, Discovery, Fleet, FleetError, Locator, Observed, ObservedCluster, ObservedService,
-    Op, Outcome, Place, TargetSet,
+    Op, Outcome, Place, ServiceNow, Step, TargetSet,
 };
 use futures_util::future::join_all;
 
@@ -31,7 +31,6 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ecs:DescribeServices",
     "ecs:UpdateService",
     "ecs:TagResource",
-    "ecs:UntagResource",
     "application-autoscaling:DescribeScalableTargets",
     "application-autoscaling:RegisterScalableTarget",
     "rds:DescribeDBClusters",
@@ -81,6 +80,9 @@ pub struct AwsFleet {
     options: Options,
     places: tokio::sync::Mutex<HashMap<Place, Arc<Clients>>>,
     calls: Mutex<CallCounts>,
+    /// Turns true at shutdown ([`Fleet::halt`]): a call still waiting for its token is never
+    /// sent.
+    halted: tokio::sync::watch::Sender<bool>,
 }
 
 /// The API families, each with its own bucket.
@@ -195,6 +197,7 @@ impl AwsFleet {
             options,
             places: tokio::sync::Mutex::new(HashMap::new()),
             calls: Mutex::new(CallCounts::new()),
+            halted: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -244,8 +247,9 @@ impl AwsFleet {
         c
     }
 
-    /// Waits for `op`'s bucket and counts the call.
-    async fn call(&self, c: &Clients, family: Family, op: &'static str) {
+    /// Waits for a token of `family`'s bucket, unless the fleet is halted first: a call
+    /// waiting for its token is not in flight, and after a halt it is never sent.
+    async fn token(&self, c: &Clients, family: Family) -> Result<(), FleetError> {
         let bucket = match family {
             Family::EcsRead => &c.buckets.ecs_read,
             Family::EcsWrite => &c.buckets.ecs_write,
@@ -253,9 +257,26 @@ impl AwsFleet {
             Family::Rds => &c.buckets.rds,
             Family::Autoscaling => &c.buckets.autoscaling,
         };
-        bucket.take().await;
+        let mut halted = self.halted.subscribe();
+        tokio::select! {
+            biased;
+            _ = halted.wait_for(|h| *h) => return Err(FleetError::Stopping),
+            _ = bucket.take() => {}
+        }
+        if *self.halted.borrow() { Err(FleetError::Stopping) } else { Ok(()) }
+    }
+
+    /// Counts a call about to be sent.
+    fn count(&self, op: &'static str) {
         debug_assert!(IAM_ACTIONS.contains(&op), "{op} is missing from IAM_ACTIONS (and the deploy IAM policy)");
         *self.calls.lock().unwrap_or_else(|p| p.into_inner()).entry(op).or_default() += 1;
+    }
+
+    /// Waits for `op`'s token (see [`AwsFleet::token`]) and counts the call.
+    async fn call(&self, c: &Clients, family: Family, op: &'static str) -> Result<(), FleetError> {
+        self.token(c, family).await?;
+        self.count(op);
+        Ok(())
     }
 
     /// Every service name in `cluster`, 100 per page. A missing cluster has none.
@@ -263,7 +284,7 @@ impl AwsFleet {
         let mut names = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            self.call(c, Family::EcsRead, "ecs:ListServices").await;
+            self.call(c, Family::EcsRead, "ecs:ListServices").await?;
             let page = match c
                 .ecs
                 .list_services()
@@ -294,7 +315,7 @@ impl AwsFleet {
         cluster: &str,
         names: &[String],
     ) -> Result<Vec<aws_sdk_ecs::types::Service>, FleetError> {
-        self.call(c, Family::EcsRead, "ecs:DescribeServices").await;
+        self.call(c, Family::EcsRead, "ecs:DescribeServices").await?;
         let out = match c
             .ecs
             .describe_services()
@@ -317,7 +338,7 @@ impl AwsFleet {
         for chunk in ids.chunks(50) {
             let mut token: Option<String> = None;
             loop {
-                self.call(c, Family::Autoscaling, "application-autoscaling:DescribeScalableTargets").await;
+                self.call(c, Family::Autoscaling, "application-autoscaling:DescribeScalableTargets").await?;
                 let page = c
                     .autoscaling
                     .describe_scalable_targets()
@@ -363,7 +384,7 @@ impl AwsFleet {
         for filter in filters {
             let mut marker: Option<String> = None;
             loop {
-                self.call(c, Family::Rds, "rds:DescribeDBClusters").await;
+                self.call(c, Family::Rds, "rds:DescribeDBClusters").await?;
                 let page = c
                     .rds
                     .describe_db_clusters()
@@ -479,6 +500,9 @@ impl AwsFleet {
         }
     }
 
+    /// One ECS action: the write's token first, then the re-read, then the write at once, so
+    /// no rate-limit wait sits between the check ([`envsched_core::memory::step`]) and the
+    /// change it guards.
     async fn apply_service(
         &self,
         c: &Clients,
@@ -486,78 +510,69 @@ impl AwsFleet {
         cluster: &str,
         service: &str,
     ) -> Result<Outcome, FleetError> {
+        let family = match &a.op {
+            Op::Scale { .. } => Family::EcsWrite,
+            Op::Remember { .. } | Op::MarkRunning => Family::EcsTag,
+            Op::ParkAutoscaling { .. } | Op::RestoreAutoscaling { .. } => Family::Autoscaling,
+            Op::Start | Op::Stop => {
+                return Err(FleetError::InvalidState {
+                    target: a.target.clone(),
+                    operation: a.op.name().into(),
+                    state: "an ECS service".into(),
+                });
+            }
+        };
+        self.token(c, family).await?;
         let s = self
             .describe_services(c, cluster, &[service.to_string()])
             .await?
             .into_iter()
             .next()
             .ok_or_else(|| FleetError::NotFound { target: a.target.clone() })?;
-        let arn = s.service_arn().unwrap_or_default().to_string();
         let tags = ecs_tags(&s);
-        match &a.op {
-            Op::Scale { to, .. } => {
-                if u32::try_from(s.desired_count()).ok() == Some(*to) {
-                    return Ok(Outcome::AlreadyDone(format!("desiredCount already {to}")));
-                }
-                self.call(c, Family::EcsWrite, "ecs:UpdateService").await;
+        // Only the ops that depend on the scalable target read it.
+        let autoscaling = if a.op.reads_autoscaling() {
+            self.scalable_targets(c, &[resource_id(cluster, service)]).await?.values().next().copied()
+        } else {
+            None
+        };
+        let desired = u32::try_from(s.desired_count()).unwrap_or(0);
+        let now = ServiceNow { desired_count: desired, autoscaling, tags: &tags };
+        let refused = |why: String| FleetError::InvalidState {
+            target: a.target.clone(),
+            operation: a.op.name().into(),
+            state: why,
+        };
+        match envsched_core::memory::step(&a.op, &a.memory, &now) {
+            Step::AlreadyDone(why) => Ok(Outcome::AlreadyDone(why)),
+            Step::Refuse(why) => Err(refused(why)),
+            Step::Scale(to) => {
+                self.count("ecs:UpdateService");
                 c.ecs
                     .update_service()
                     .cluster(cluster)
                     .service(service)
-                    .desired_count(i32::try_from(*to).unwrap_or(i32::MAX))
+                    .desired_count(i32::try_from(to).unwrap_or(i32::MAX))
                     .send()
                     .await
                     .map_err(|e| sdk_error(&a.target, "ecs:UpdateService", e))?;
-                Ok(Outcome::Done(format!("desiredCount {} → {to}", s.desired_count())))
+                Ok(Outcome::Done(format!("desiredCount {desired} → {to}")))
             }
-            Op::Tag { set, remove } => {
-                let to_set: Vec<&(String, String)> = set.iter().filter(|(k, v)| tags.get(k) != Some(v)).collect();
-                let to_remove: Vec<&String> = remove.iter().filter(|k| tags.contains_key(*k)).collect();
-                if to_set.is_empty() && to_remove.is_empty() {
-                    return Ok(Outcome::AlreadyDone("tags already as wanted".into()));
-                }
-                if !to_set.is_empty() {
-                    self.call(c, Family::EcsTag, "ecs:TagResource").await;
-                    let tags: Vec<Tag> = to_set.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-                    c.ecs
-                        .tag_resource()
-                        .resource_arn(&arn)
-                        .set_tags(Some(tags))
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error(&a.target, "ecs:TagResource", e))?;
-                }
-                if !to_remove.is_empty() {
-                    self.call(c, Family::EcsTag, "ecs:UntagResource").await;
-                    c.ecs
-                        .untag_resource()
-                        .resource_arn(&arn)
-                        .set_tag_keys(Some(to_remove.iter().map(|k| k.to_string()).collect()))
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error(&a.target, "ecs:UntagResource", e))?;
-                }
-                Ok(Outcome::Done("tagged".into()))
+            Step::Tag(set) => {
+                self.count("ecs:TagResource");
+                let detail = set.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+                let tags: Vec<Tag> = set.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+                c.ecs
+                    .tag_resource()
+                    .resource_arn(s.service_arn().unwrap_or_default())
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&a.target, "ecs:TagResource", e))?;
+                Ok(Outcome::Done(format!("tagged {detail}")))
             }
-            Op::ParkAutoscaling { .. } | Op::RestoreAutoscaling { .. } => {
-                let want = match &a.op {
-                    Op::RestoreAutoscaling { to } => *to,
-                    _ => Capacity { min: 0, max: 0 },
-                };
-                // Only these two ops need the scalable target: describe it here, not per action.
-                let cap = self.scalable_targets(c, &[resource_id(cluster, service)]).await?.values().next().copied();
-                match cap {
-                    None => {
-                        return Err(FleetError::InvalidState {
-                            target: a.target.clone(),
-                            operation: a.op.name().into(),
-                            state: "no scalable target".into(),
-                        });
-                    }
-                    Some(c) if c == want => return Ok(Outcome::AlreadyDone(format!("autoscaling already {want}"))),
-                    Some(_) => {}
-                }
-                self.call(c, Family::Autoscaling, "application-autoscaling:RegisterScalableTarget").await;
+            Step::Autoscaling(want) => {
+                self.count("application-autoscaling:RegisterScalableTarget");
                 c.autoscaling
                     .register_scalable_target()
                     .service_namespace(ServiceNamespace::Ecs)
@@ -570,11 +585,6 @@ impl AwsFleet {
                     .map_err(|e| sdk_error(&a.target, "application-autoscaling:RegisterScalableTarget", e))?;
                 Ok(Outcome::Done(format!("autoscaling {want}")))
             }
-            Op::Start | Op::Stop => Err(FleetError::InvalidState {
-                target: a.target.clone(),
-                operation: a.op.name().into(),
-                state: "an ECS service".into(),
-            }),
         }
     }
 
@@ -584,7 +594,7 @@ impl AwsFleet {
         let status = AuroraStatus::from(cluster.status().unwrap_or("unknown").to_string());
         match (&a.op, &status) {
             (Op::Start, AuroraStatus::Stopped) => {
-                self.call(c, Family::Rds, "rds:StartDBCluster").await;
+                self.call(c, Family::Rds, "rds:StartDBCluster").await?;
                 c.rds
                     .start_db_cluster()
                     .db_cluster_identifier(id)
@@ -597,7 +607,7 @@ impl AwsFleet {
                 Ok(Outcome::AlreadyDone(format!("already {status}")))
             }
             (Op::Stop, AuroraStatus::Available) => {
-                self.call(c, Family::Rds, "rds:StopDBCluster").await;
+                self.call(c, Family::Rds, "rds:StopDBCluster").await?;
                 c.rds
                     .stop_db_cluster()
                     .db_cluster_identifier(id)
@@ -655,6 +665,16 @@ impl Fleet for AwsFleet {
             Locator::Ecs { cluster, service, .. } => self.apply_service(&c, action, cluster, service).await,
             Locator::Aurora { cluster_id, .. } => self.apply_cluster(&c, action, cluster_id).await,
         };
-        r.unwrap_or_else(Outcome::Failed)
+        match r {
+            Ok(o) => o,
+            Err(FleetError::Stopping) => {
+                Outcome::Skipped("envsched is shutting down: not sent; the next envsched will do it".into())
+            }
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    fn halt(&self) {
+        self.halted.send_replace(true);
     }
 }

@@ -180,12 +180,13 @@ async fn scale_down_remembers_the_count_first_and_scale_up_restores_it_exactly()
     assert!(tags.contains(&("envsched:count".into(), "3".into())), "{tags:?}");
     assert!(tags.contains(&("envsched:autoscaling".into(), "1/4".into())), "{tags:?}");
     assert_eq!(capacity(&sdk).await, (0, 0), "autoscaling parked");
-    // Booked again: 3 tasks, autoscaling 1–4, tags gone.
+    // Booked again: 3 tasks, autoscaling 1–4; the values stay, marked running.
     let up = cycle(&fleet, vec![booking(&["products/app1-web"])]).await;
     assert!(up.applied.iter().all(|a| a.outcome.succeeded()), "{:#?}", up.applied);
     let (count, tags) = service(&sdk, "app1-web").await;
     assert_eq!(count, 3, "the count before envsched, exactly");
-    assert!(!tags.iter().any(|(k, _)| k.starts_with("envsched:")), "{tags:?}");
+    assert!(tags.contains(&("envsched:state".into(), "running".into())), "{tags:?}");
+    assert!(tags.contains(&("envsched:count".into(), "3".into())), "never deleted: {tags:?}");
     assert_eq!(capacity(&sdk).await, (1, 4));
 }
 
@@ -309,7 +310,7 @@ async fn a_crash_between_the_remember_tag_and_the_scale_loses_no_count() {
     assert_eq!(service(&sdk, "app1-web").await.0, 0);
     // …and a booking brings back exactly 3.
     cycle(&aws, vec![booking(&["products/app1-web"])]).await;
-    assert_eq!(service(&sdk, "app1-web").await, (3, vec![]));
+    assert_eq!(service(&sdk, "app1-web").await.0, 3);
 }
 
 #[tokio::test]

@@ -431,7 +431,8 @@ impl Default for SuspiciousDropSection {
 pub struct TagsSection {
     /// Prefix of every tag key envsched uses. Default `envsched:`. Keys: `<prefix>count`
     /// (remembered desiredCount), `<prefix>autoscaling` (remembered `min/max`),
-    /// `<prefix>protected` (any value but `false`: never touch).
+    /// `<prefix>state` (`parked`/`running`), `<prefix>protected` (any value but `false`:
+    /// never touch).
     #[serde(default = "default_tag_prefix")]
     pub prefix: String,
 }
@@ -647,6 +648,8 @@ pub struct TagKeys {
     pub count: String,
     /// Remembered autoscaling `min/max` (written before parking at 0/0).
     pub autoscaling: String,
+    /// `parked` / `running`: whether the remembered values describe a parked service.
+    pub state: String,
     /// Leave-alone marker: present with any value but `false` = never touch.
     pub protected: String,
     /// Discovery marker (the target name), used by the AWS fleet.
@@ -664,6 +667,7 @@ impl TagKeys {
         TagKeys {
             count: format!("{prefix}count"),
             autoscaling: format!("{prefix}autoscaling"),
+            state: format!("{prefix}state"),
             protected: format!("{prefix}protected"),
             name: format!("{prefix}name"),
             environment: format!("{prefix}environment"),

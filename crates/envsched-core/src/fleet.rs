@@ -20,6 +20,10 @@ pub trait Fleet {
     /// Performs one action. Must be idempotent and re-check the resource's state first
     /// (another copy of envsched may have acted already).
     fn apply(&self, action: &Action) -> impl Future<Output = Outcome> + Send;
+
+    /// Shutdown began: from now on send no call that is not already on its way (one waiting
+    /// for a rate-limit token is not). Later `apply`s return [`Outcome::Skipped`].
+    fn halt(&self) {}
 }
 
 /// The result of one action.
@@ -86,6 +90,9 @@ pub enum FleetError {
         /// Worth retrying (throttling, 5xx, timeouts).
         retryable: bool,
     },
+    /// Shutdown began ([`Fleet::halt`]) before the call was sent.
+    #[error("not sent: envsched is shutting down")]
+    Stopping,
 }
 
 impl FleetError {
@@ -95,6 +102,7 @@ impl FleetError {
             FleetError::NotFound { .. } => "not-found",
             FleetError::InvalidState { .. } => "invalid-state",
             FleetError::Api { .. } => "api",
+            FleetError::Stopping => "stopping",
         }
     }
 }

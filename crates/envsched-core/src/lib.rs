@@ -31,6 +31,7 @@
 //! | `observed` | fleet snapshots |
 //! | `desired` | desired state at an instant, next window edge |
 //! | `plan` | the planner and its safety rules |
+//! | `memory` | the remembered-size protocol (tags on parked services) and its re-checks |
 //! | `feedback` | the state text written back to each booking's row |
 //! | `guard` | the suspicious-drop guard |
 //! | `source`, `fleet`, `clock` | the traits the edges implement |
@@ -73,6 +74,7 @@ pub mod feedback;
 pub mod fleet;
 pub mod guard;
 pub mod holidays;
+pub mod memory;
 pub mod observed;
 pub mod plan;
 pub mod problem;
@@ -91,8 +93,9 @@ pub use discover::{Discovered, discover, effective};
 pub use feedback::feedback;
 pub use fleet::{Fleet, FleetError, Outcome};
 pub use guard::{DropGuard, Verdict};
+pub use memory::{Memory, MemoryKeys, Recall, ServiceNow, Step};
 pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedService};
-pub use plan::{Action, Direction, Freeze, Op, Phase, Plan, Policy, TargetPlan, TargetStatus, plan};
+pub use plan::{Action, Cause, Direction, Freeze, Op, Phase, Plan, Policy, TargetPlan, TargetStatus, plan};
 pub use problem::{Problem, Subject};
 pub use reconcile::{Applied, CycleError, CycleState, Mode, Report, reconcile};
 pub use source::{BookingSource, FixedSource, SourceError};

@@ -6,13 +6,17 @@
 //!   A service that is up keeps whatever count it has (the autoscaler or a person may have
 //!   changed it); counts matter only when coming up from 0.
 //! * **Counts.** Up = the count declared in config, else the count remembered in the
-//!   `<prefix>count` tag, else `defaults.count`. Going down, the current count is written to
-//!   that tag *before* scaling to 0 (an earlier action in the same chain) unless a remembered
-//!   value is already there; it is removed once the service is up again.
+//!   `<prefix>count` tag, else the one envsched last saw there ([`Recall`]), else
+//!   `defaults.count`. Going down, the current count (and autoscaling range) is remembered
+//!   *before* scaling to 0, in an earlier action of the same chain. The memory protocol, and
+//!   why it is safe when two copies act at once, is in [`crate::memory`].
 //! * **Autoscaling** is parked at min/max 0/0 after the old values are remembered in the
 //!   `<prefix>autoscaling` tag, and restored before the service is scaled up.
-//! * **Drift.** A service envsched parked (a remembered tag is present) that is running again
-//!   without a booking is parked again, and the action is marked as drift.
+//! * **Drift.** A service envsched parked (`<prefix>state=parked`) that is running again
+//!   without a booking is parked again, its remembered values kept, and the action is marked
+//!   as drift.
+//! * **Healing.** A parked service whose memory tags vanished (a deploy tool or a person
+//!   removed them) gets the values envsched saw there before written back.
 //! * **Order.** Up: dependencies first (phase by dependency depth); a target whose
 //!   dependencies include an Aurora cluster that is not `available` waits. Down: dependents
 //!   first; a dependency is stopped only once every dependent reports no desired, running or
@@ -34,6 +38,7 @@ use serde::ser::SerializeStruct;
 use crate::booking::BookingRef;
 use crate::config::{Config, Safety, TagKeys};
 use crate::desired::{Desired, DesiredState, TargetDesire};
+use crate::memory::{Memory, MemoryKeys, Recall, Recalled};
 use crate::observed::{AuroraStatus, Capacity, Found, Observed, ObservedIndex, ObservedService};
 use crate::problem::Problem;
 use crate::target::{Locator, TargetKind};
@@ -49,12 +54,19 @@ pub struct Policy<'a> {
     pub tags: &'a TagKeys,
     /// When set, nothing is done this cycle, and this says why.
     pub freeze: Option<Freeze>,
+    /// The memory values seen on services in earlier cycles (heals vanished tags).
+    pub recall: Option<&'a Recall>,
 }
 
 impl<'a> Policy<'a> {
     /// The policy a config describes, frozen or not.
     pub fn new(config: &'a Config, freeze: Option<Freeze>) -> Self {
-        Policy { default_count: config.default_count, safety: &config.safety, tags: &config.tags, freeze }
+        Policy { default_count: config.default_count, safety: &config.safety, tags: &config.tags, freeze, recall: None }
+    }
+
+    /// The same policy, healing vanished memory tags from `recall`.
+    pub fn with_recall(self, recall: &'a Recall) -> Self {
+        Policy { recall: Some(recall), ..self }
     }
 }
 
@@ -99,13 +111,20 @@ pub enum Op {
         /// The capacity to restore.
         to: Capacity,
     },
-    /// Write and/or remove envsched's tags on the resource.
-    Tag {
-        /// Tags to write.
-        set: Vec<(String, String)>,
-        /// Tag keys to remove.
-        remove: Vec<String>,
+    /// Remember the service's size in its tags and mark it parked (before parking it), or
+    /// put back values that vanished. See [`crate::memory`] for what is written when.
+    Remember {
+        /// The count to remember (where the memory lacks one, or the service is not parked).
+        count: Option<u32>,
+        /// The range to remember (likewise).
+        autoscaling: Option<Capacity>,
+        /// desiredCount as the planner saw it: the write happens only if it still holds.
+        seen_count: u32,
+        /// The range as the planner saw it (checked when remembering one).
+        seen_autoscaling: Option<Capacity>,
     },
+    /// Mark the memory `running` after a restore; the remembered values stay.
+    MarkRunning,
 }
 
 impl Op {
@@ -117,8 +136,17 @@ impl Op {
             Op::Scale { .. } => "scale",
             Op::ParkAutoscaling { .. } => "park-autoscaling",
             Op::RestoreAutoscaling { .. } => "restore-autoscaling",
-            Op::Tag { .. } => "tag",
+            Op::Remember { .. } => "remember",
+            Op::MarkRunning => "mark-running",
         }
+    }
+
+    /// Whether a fleet must read the scalable target to re-check this op.
+    pub fn reads_autoscaling(&self) -> bool {
+        matches!(
+            self,
+            Op::ParkAutoscaling { .. } | Op::RestoreAutoscaling { .. } | Op::Remember { seen_autoscaling: Some(_), .. }
+        )
     }
 
     /// Human from/to values.
@@ -129,11 +157,16 @@ impl Op {
             Op::Scale { from, to } => (from.to_string(), to.to_string()),
             Op::ParkAutoscaling { from } => (from.to_string(), Capacity { min: 0, max: 0 }.to_string()),
             Op::RestoreAutoscaling { to } => (Capacity { min: 0, max: 0 }.to_string(), to.to_string()),
-            Op::Tag { set, remove } => {
-                let to: Vec<String> =
-                    set.iter().map(|(k, v)| format!("{k}={v}")).chain(remove.iter().map(|k| format!("-{k}"))).collect();
+            Op::Remember { count, autoscaling, .. } => {
+                let to: Vec<String> = count
+                    .map(|c| format!("count={c}"))
+                    .into_iter()
+                    .chain(autoscaling.map(|c| format!("autoscaling={}", c.to_tag())))
+                    .chain(std::iter::once("parked".to_string()))
+                    .collect();
                 (String::new(), to.join(","))
             }
+            Op::MarkRunning => ("parked".into(), "running".into()),
         }
     }
 
@@ -145,6 +178,18 @@ impl Op {
         matches!(self, Op::Start | Op::RestoreAutoscaling { .. })
             || matches!(self, Op::Scale { from: 0, to } if *to > 0)
     }
+}
+
+/// What brought an action about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cause {
+    /// The desired state (bookings, pins, dependencies).
+    Desired,
+    /// envsched parked the target and something outside it scaled it up again.
+    Drift,
+    /// The target's remembered values vanished and envsched puts back what it saw.
+    Heal,
 }
 
 /// An action: one op on one target, with its reason.
@@ -162,8 +207,17 @@ pub struct Action {
     pub reason: String,
     /// Keys of other targets whose actions in this plan must succeed first.
     pub after: Vec<String>,
+    /// Why the action exists beyond the desired state (drift, healing).
+    pub cause: Cause,
+    /// The memory tag keys the fleet re-checks (ECS services).
+    pub memory: MemoryKeys,
+}
+
+impl Action {
     /// The target was parked by envsched and changed outside it.
-    pub drift: bool,
+    pub fn is_drift(&self) -> bool {
+        self.cause == Cause::Drift
+    }
 }
 
 /// A group of actions that may run together; phases run in order.
@@ -354,7 +408,7 @@ struct Chain {
     direction: Direction,
     ops: Vec<Op>,
     reason: String,
-    drift: bool,
+    cause: Cause,
 }
 
 /// Computes the plan. See the module docs for the rules.
@@ -388,7 +442,8 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
         }
         let chain = match found {
             Found::Service(s) => {
-                let (chain, count) = service_chain(p, td, s, policy, &mut problems);
+                let recalled = policy.recall.map(|r| r.get(&t.key())).unwrap_or_default();
+                let (chain, count) = service_chain(p, td, s, policy, recalled, &mut problems);
                 counts[p] = count;
                 chain
             }
@@ -399,7 +454,7 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
                         direction: Direction::Up,
                         ops: vec![Op::Start],
                         reason: td.reason(),
-                        drift: false,
+                        cause: Cause::Desired,
                     }),
                     (DesiredState::Up, AuroraStatus::Available)
                     | (DesiredState::Down, AuroraStatus::Stopped | AuroraStatus::Stopping) => None,
@@ -414,7 +469,7 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
                             direction: Direction::Down,
                             ops: vec![Op::Stop],
                             reason: td.reason(),
-                            drift: false,
+                            cause: Cause::Desired,
                         }),
                     },
                     (DesiredState::Up, AuroraStatus::Stopping) => {
@@ -473,9 +528,15 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
     let mut down: Vec<usize> = chains.iter().filter(|c| c.direction == Direction::Down).map(|c| c.index).collect();
     down.sort_by_key(|&p| (height(p), desired.targets[p].target.key()));
     let mut stopping: HashSet<usize> = HashSet::new();
+    // Chains that only write memory (healing, marking parked): no stop, no cap, no holds.
+    let tag_only: HashSet<usize> = chains
+        .iter()
+        .filter(|c| c.direction == Direction::Down && !c.ops.iter().any(Op::stops))
+        .map(|c| c.index)
+        .collect();
     let mut kept = 0usize;
     let dependents_of = |p: usize| -> &[usize] { &desired.targets[p].dependents };
-    for p in down {
+    for p in down.into_iter().filter(|p| !tag_only.contains(p)) {
         // Health-gated like the way up: a dependency stops only once every dependent reports
         // no tasks (or is stopped), not merely once its stop was requested.
         let blockers: Vec<String> = dependents_of(p)
@@ -502,7 +563,7 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
         kept += 1;
         stopping.insert(p);
     }
-    chains.retain(|c| c.direction == Direction::Up || stopping.contains(&c.index));
+    chains.retain(|c| c.direction == Direction::Up || stopping.contains(&c.index) || tag_only.contains(&c.index));
 
     // Phases.
     let mut phases: BTreeMap<(Direction, usize), Vec<Action>> = BTreeMap::new();
@@ -527,7 +588,8 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
                 direction: c.direction,
                 reason: c.reason.clone(),
                 after: after.clone(),
-                drift: c.drift,
+                cause: c.cause,
+                memory: MemoryKeys::from(policy.tags),
                 op,
             });
         }
@@ -583,123 +645,186 @@ fn protection(td: &TargetDesire, found: Option<Found<'_>>, policy: &Policy<'_>) 
     (!value.trim().eq_ignore_ascii_case("false")).then(|| format!("tagged {}={value}", policy.tags.protected))
 }
 
-/// The ops for an ECS service, and the count it has or will get when up.
+/// The ops for an ECS service, and the count it has or will get when up. The steps and
+/// their re-checks are [`crate::memory`]'s protocol.
 fn service_chain(
     p: usize,
     td: &TargetDesire,
     s: &ObservedService,
     policy: &Policy<'_>,
+    recalled: Recalled,
     problems: &mut Vec<Problem>,
 ) -> (Option<Chain>, Option<u32>) {
     let keys = policy.tags;
-    let remembered_count = s.tags.get(&keys.count);
-    let remembered_cap = s.tags.get(&keys.autoscaling);
+    let memory = Memory::read(&s.tags, &MemoryKeys::from(keys));
     let name = &td.target.key();
+    // The range to restore: the remembered one, else the one envsched saw there before.
+    let parked_range = s.autoscaling.filter(|c| c.is_parked());
+    let recalled_range = parked_range.and(memory.autoscaling().is_none().then_some(recalled.autoscaling).flatten());
     match td.state {
         DesiredState::Up => {
-            let (count, source) = up_count(td, remembered_count, policy, problems);
+            let (count, source) = up_count(td, &memory, recalled, policy, problems);
             let mut ops = Vec::new();
-            let mut restored = false;
-            if let Some(cap) = s.autoscaling.filter(|c| c.is_parked()) {
-                match remembered_cap.map(|v| (v, Capacity::from_tag(v))) {
-                    Some((_, Some(r))) => {
+            let mut cause = Cause::Desired;
+            if let Some(cap) = parked_range {
+                match (&memory.autoscaling, recalled_range) {
+                    (Some(Ok(r)), _) => ops.push(Op::RestoreAutoscaling { to: *r }),
+                    (_, Some(r)) => {
                         ops.push(Op::RestoreAutoscaling { to: r });
-                        restored = true;
+                        cause = Cause::Heal;
                     }
-                    Some((v, None)) => problems.push(Problem::target(name, format!("tag {}={v:?} is not min/max", keys.autoscaling), format!("set the scalable target's min/max by hand and remove the tag, or write it as \"1/4\"; autoscaling stays at {cap}"))),
-                    None => {}
+                    (Some(Err(v)), None) => problems.push(Problem::target(name, format!("tag {}={v:?} is not min/max", keys.autoscaling), format!("set the scalable target's min/max by hand and remove the tag, or write it as \"1/4\"; autoscaling stays at {cap}"))),
+                    (None, None) if s.desired_count == 0 => problems.push(Problem::target(
+                        name,
+                        format!("autoscaling is parked at {cap} and no range is remembered ({} is missing)", keys.autoscaling),
+                        "set the scalable target's min/max by hand (the autoscaler keeps the service at 0 meanwhile), or add the tag as \"min/max\"",
+                    )),
+                    (None, None) => {}
                 }
             }
             if s.desired_count == 0 {
+                if source == CountSource::Recalled {
+                    cause = Cause::Heal;
+                }
                 ops.push(Op::Scale { from: 0, to: count });
             }
-            let mut remove = Vec::new();
-            if remembered_count.is_some() {
-                remove.push(keys.count.clone());
-            }
-            if remembered_cap.is_some() && (restored || s.autoscaling.is_none_or(|c| !c.is_parked())) {
-                remove.push(keys.autoscaling.clone());
-            }
-            if !remove.is_empty() {
-                ops.push(Op::Tag { set: Vec::new(), remove });
+            if memory.parked {
+                ops.push(Op::MarkRunning);
             }
             let shown = if s.desired_count == 0 { count } else { s.desired_count };
             let reason = if s.desired_count == 0 {
-                format!("{}; count {count} {source}", td.reason())
+                format!("{}; count {count} {}", td.reason(), source.describe())
             } else {
-                format!("{}; already up, forget the remembered values", td.reason())
+                format!("{}; already up, mark its memory running (the next park remembers its size then)", td.reason())
             };
-            let chain =
-                (!ops.is_empty()).then_some(Chain { index: p, direction: Direction::Up, ops, reason, drift: false });
+            let chain = (!ops.is_empty()).then_some(Chain { index: p, direction: Direction::Up, ops, reason, cause });
             (chain, Some(shown))
         }
         DesiredState::Down => {
             let parkable = s.autoscaling.filter(|c| !c.is_parked());
-            let mut set = Vec::new();
-            if s.desired_count > 0 && remembered_count.is_none() {
-                set.push((keys.count.clone(), s.desired_count.to_string()));
+            let running = (s.desired_count > 0).then_some(s.desired_count);
+            // Parked: keep each value remembered; fill a missing one from what envsched saw
+            // there before, else from the figures. Not parked: the figures are the real size.
+            fn fill<T>(parked: bool, remembered: Option<T>, seen: Option<T>, figure: Option<T>) -> Option<T> {
+                match (parked, remembered, figure) {
+                    (true, Some(_), _) => None,
+                    (true, None, figure) => seen.or(figure),
+                    (false, _, Some(figure)) => Some(figure),
+                    (false, Some(_), None) => None,
+                    (false, None, None) => seen,
+                }
             }
-            if let (Some(cap), None) = (parkable, remembered_cap) {
-                set.push((keys.autoscaling.clone(), cap.to_tag()));
-            }
+            let seen_range = recalled_range.or(parkable.and(recalled.autoscaling));
+            let count = fill(memory.parked, memory.count(), recalled.count, running);
+            let autoscaling = fill(memory.parked, memory.autoscaling(), seen_range, parkable);
+            // Healing: a value comes from what envsched saw, not from the service's figures.
+            let healed = (memory.count().is_none() && (memory.parked || running.is_none()) && recalled.count.is_some())
+                || (memory.autoscaling().is_none() && (memory.parked || parkable.is_none()) && seen_range.is_some());
+            let remembers = memory.count().is_some() || memory.autoscaling().is_some();
             let mut ops = Vec::new();
-            if !set.is_empty() {
-                ops.push(Op::Tag { set, remove: Vec::new() });
+            if count.is_some() || autoscaling.is_some() || (remembers && !memory.parked) {
+                ops.push(Op::Remember {
+                    count,
+                    autoscaling,
+                    seen_count: s.desired_count,
+                    seen_autoscaling: autoscaling.and(s.autoscaling),
+                });
             }
             if let Some(cap) = parkable {
                 ops.push(Op::ParkAutoscaling { from: cap });
             }
-            if s.desired_count > 0 {
-                ops.push(Op::Scale { from: s.desired_count, to: 0 });
+            if let Some(from) = running {
+                ops.push(Op::Scale { from, to: 0 });
             }
-            let drift =
-                (s.desired_count > 0 && remembered_count.is_some()) || (parkable.is_some() && remembered_cap.is_some());
-            let reason = if drift {
-                format!(
-                    "drift: parked by envsched (remembered {}) but scaled outside envsched (deploy or by hand) to {}; no active booking — book it in Notion to keep it up",
-                    remembered_count.or(remembered_cap).map(String::as_str).unwrap_or("?"),
-                    s.desired_count
+            let drift = memory.parked && (running.is_some() || parkable.is_some());
+            let (reason, cause) = if drift {
+                let was = memory.count().map(|c| c.to_string()).or(memory.autoscaling().map(Capacity::to_tag));
+                (
+                    format!(
+                        "drift: parked by envsched (remembered {}) but scaled outside envsched (deploy or by hand) to {}; no active booking — book it in Notion to keep it up",
+                        was.as_deref().unwrap_or("?"),
+                        s.desired_count
+                    ),
+                    Cause::Drift,
+                )
+            } else if healed {
+                let what: Vec<String> = count
+                    .map(|c| format!("count {c}"))
+                    .into_iter()
+                    .chain(autoscaling.map(|c| format!("autoscaling {}", c.to_tag())))
+                    .collect();
+                (
+                    format!(
+                        "heal: the parked service's memory tags ({}, {}) were removed outside envsched — a deploy tool (ecspresso deploy and Terraform remove tags their definition lacks; see README \"Living with ecspresso and Terraform\") or a person; putting back {} as envsched saw it",
+                        keys.count,
+                        keys.autoscaling,
+                        what.join(" and ")
+                    ),
+                    Cause::Heal,
                 )
             } else {
-                td.reason()
+                (td.reason(), Cause::Desired)
             };
-            // Only tags to write (a service already at 0 with nothing remembered needs none).
-            let chain =
-                ops.iter().any(Op::stops).then_some(Chain { index: p, direction: Direction::Down, ops, reason, drift });
+            let chain = (!ops.is_empty()).then_some(Chain { index: p, direction: Direction::Down, ops, reason, cause });
             (chain, Some(0))
+        }
+    }
+}
+
+/// Where a service's up count comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CountSource {
+    Declared,
+    Remembered,
+    Recalled,
+    Default,
+}
+
+impl CountSource {
+    fn describe(self) -> &'static str {
+        match self {
+            CountSource::Declared => "declared in config",
+            CountSource::Remembered => "remembered from before envsched stopped it",
+            CountSource::Recalled => "as envsched saw it remembered before the service's tags were removed",
+            CountSource::Default => "(defaults.count)",
         }
     }
 }
 
 fn up_count(
     td: &TargetDesire,
-    remembered: Option<&String>,
+    memory: &Memory,
+    recalled: Recalled,
     policy: &Policy<'_>,
     problems: &mut Vec<Problem>,
-) -> (u32, &'static str) {
+) -> (u32, CountSource) {
     if let Some(c) = td.target.count {
-        return (c, "declared in config");
+        return (c, CountSource::Declared);
     }
-    if let Some(v) = remembered {
-        match v.trim().parse::<u32>() {
-            Ok(c) if c > 0 => return (c, "remembered from before envsched stopped it"),
-            _ => problems.push(Problem::target(
-                &td.target.key(),
-                format!("tag {}={v:?} is not a positive count", policy.tags.count),
-                format!(
-                    "declare count in the target's config or fix the tag; using defaults.count = {}",
-                    policy.default_count
-                ),
-            )),
-        }
+    match &memory.count {
+        Some(Ok(c)) => return (*c, CountSource::Remembered),
+        Some(Err(v)) => problems.push(Problem::target(
+            &td.target.key(),
+            format!("tag {}={v:?} is not a positive count", policy.tags.count),
+            format!(
+                "declare count in the target's config or fix the tag; using {}",
+                recalled.count.map_or(format!("defaults.count = {}", policy.default_count), |c| format!(
+                    "{c}, the count envsched saw remembered before"
+                ))
+            ),
+        )),
+        None => {}
     }
-    (policy.default_count, "(defaults.count)")
+    if let Some(c) = recalled.count {
+        return (c, CountSource::Recalled);
+    }
+    (policy.default_count, CountSource::Default)
 }
 
 impl Serialize for Action {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let (from, to) = self.op.from_to();
-        let mut st = s.serialize_struct("Action", 8)?;
+        let mut st = s.serialize_struct("Action", 9)?;
         st.serialize_field("target", &self.target)?;
         st.serialize_field("op", self.op.name())?;
         st.serialize_field("from", &from)?;
@@ -707,7 +832,8 @@ impl Serialize for Action {
         st.serialize_field("direction", &self.direction)?;
         st.serialize_field("reason", &self.reason)?;
         st.serialize_field("after", &self.after)?;
-        st.serialize_field("drift", &self.drift)?;
+        st.serialize_field("drift", &self.is_drift())?;
+        st.serialize_field("cause", &self.cause)?;
         st.end()
     }
 }

@@ -19,7 +19,8 @@ use crate::desired::{Desired, desired, next_change};
 use crate::discover::effective;
 use crate::fleet::{Fleet, FleetError, Outcome};
 use crate::guard::{DropGuard, Verdict};
-use crate::observed::Observed;
+use crate::memory::{MemoryKeys, Recall};
+use crate::observed::{Found, Observed, ObservedIndex};
 use crate::plan::{Action, Freeze, Plan, Policy, plan};
 use crate::source::{BookingSource, SourceError};
 
@@ -41,6 +42,8 @@ pub struct CycleState {
     pub last_bookings: Vec<Booking>,
     /// Targets whose actions keep failing, by key: retried with backoff, not every cycle.
     pub backoff: BTreeMap<String, Backoff>,
+    /// The memory values seen on each service, put back if its tags vanish.
+    pub recall: Recall,
 }
 
 /// A target whose actions failed in consecutive cycles.
@@ -164,7 +167,8 @@ where
     }
     let mut desired = desired(&bookings, config, at);
     desired.problems.extend(discovery_problems);
-    let plan = plan(&desired, &observed, &Policy::new(config, freeze));
+    let plan = plan(&desired, &observed, &Policy::new(config, freeze).with_recall(&state.recall));
+    learn(&mut state.recall, &desired, &observed, &MemoryKeys::from(&config.tags));
     let held: HashMap<&str, String> = state
         .backoff
         .iter()
@@ -209,6 +213,16 @@ where
         accepted_drop,
         discovered,
     })
+}
+
+/// Adds the memory values on every observed service to `recall`.
+fn learn(recall: &mut Recall, desired: &Desired, observed: &Observed, keys: &MemoryKeys) {
+    let idx = ObservedIndex::new(observed);
+    for td in &desired.targets {
+        if let Some(Found::Service(s)) = idx.find(&td.target.locator) {
+            recall.learn(&td.target.key(), s, keys);
+        }
+    }
 }
 
 /// Carries out a plan's actions phase by phase. Within a phase, each target's actions run in

@@ -33,7 +33,7 @@ fn without_a_declared_count_the_remembered_count_is_restored_and_the_tag_cleared
     let f = fleet().cluster("stg1-aurora", "available").tag("stg1", "app1-api", "envsched:count", "3").build();
     let b = booking("api").components(["products/app1-api"]).build();
     let p = plan_at(&config(), &[b], &f, TUE_NOON);
-    assert_eq!(ops(&p), ["stg1:products/app1-api scale 0→3", "stg1:products/app1-api tag →-envsched:count"]);
+    assert_eq!(ops(&p), ["stg1:products/app1-api scale 0→3", "stg1:products/app1-api mark-running parked→running"]);
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn the_count_is_remembered_in_a_tag_before_scaling_to_zero() {
     let p = plan_at(&config(), &[], &f, TUE_NOON);
     assert_eq!(
         ops(&p),
-        ["stg1:services/creditcard tag →envsched:count=3", "stg1:services/creditcard scale 3→0"],
+        ["stg1:services/creditcard remember →count=3,parked", "stg1:services/creditcard scale 3→0"],
         "the tag comes first so a crash between the two cannot lose the count"
     );
 }
@@ -85,7 +85,7 @@ fn autoscaling_is_parked_at_zero_and_its_old_values_remembered_first() {
     assert_eq!(
         ops(&p),
         [
-            "stg1:services/creditcard tag →envsched:count=2,envsched:autoscaling=1/4",
+            "stg1:services/creditcard remember →count=2,autoscaling=1/4,parked",
             "stg1:services/creditcard park-autoscaling min=1,max=4→min=0,max=0",
             "stg1:services/creditcard scale 2→0",
         ]
@@ -106,7 +106,7 @@ fn autoscaling_is_restored_from_remembered_values_before_scaling_up() {
         [
             "stg1:services/creditcard restore-autoscaling min=0,max=0→min=1,max=4",
             "stg1:services/creditcard scale 0→2",
-            "stg1:services/creditcard tag →-envsched:count,-envsched:autoscaling",
+            "stg1:services/creditcard mark-running parked→running",
         ]
     );
 }
@@ -114,11 +114,15 @@ fn autoscaling_is_restored_from_remembered_values_before_scaling_up() {
 #[test]
 fn a_parked_service_scaled_up_outside_envsched_is_parked_again_as_drift() {
     // ecspresso deploy applied the service definition's desiredCount = 1.
-    let f = fleet().service("stg1", "creditcard", 1, 0).tag("stg1", "creditcard", "envsched:count", "3").build();
+    let f = fleet()
+        .service("stg1", "creditcard", 1, 0)
+        .tag("stg1", "creditcard", "envsched:count", "3")
+        .tag("stg1", "creditcard", "envsched:state", "parked")
+        .build();
     let p = plan_at(&config(), &[], &f, TUE_NOON);
     assert_eq!(ops(&p), ["stg1:services/creditcard scale 1→0"], "the remembered 3 is kept, not overwritten by 1");
     let (_, a) = p.actions().next().unwrap();
-    assert!(a.drift);
+    assert!(a.is_drift());
     assert!(a.reason.starts_with("drift: parked by envsched (remembered 3)"), "{}", a.reason);
 }
 
@@ -150,6 +154,7 @@ fn on_the_way_down_dependents_stop_before_their_db() {
         .cluster("stg1-aurora", "available")
         .service("stg1", "app1-web", 2, 2)
         .tag("stg1", "app1-web", "envsched:count", "2")
+        .tag("stg1", "app1-web", "envsched:state", "parked")
         .build();
     let p = plan_at(&config(), &[], &f, SAT_NOON);
     assert_eq!(ops(&p), ["stg1:products/app1-web scale 2→0"]);
@@ -272,7 +277,7 @@ fn pins_hold_targets_up_or_down_whatever_the_bookings_say() {
     let b = booking("batch").components(["services/batch"]).build();
     assert_eq!(
         ops(&plan_at(&c, &[b], &f, TUE_NOON)),
-        ["stg1:services/batch tag →envsched:count=1", "stg1:services/batch scale 1→0"]
+        ["stg1:services/batch remember →count=1,parked", "stg1:services/batch scale 1→0"]
     );
 }
 
@@ -321,9 +326,9 @@ fn at_most_max_stops_per_cycle_targets_stop_and_the_rest_are_deferred() {
     assert_eq!(
         ops(&p),
         [
-            "stg1:products/app1-api tag →envsched:count=1",
+            "stg1:products/app1-api remember →count=1,parked",
             "stg1:products/app1-api scale 1→0",
-            "stg1:products/app1-web tag →envsched:count=1",
+            "stg1:products/app1-web remember →count=1,parked",
             "stg1:products/app1-web scale 1→0"
         ]
     );

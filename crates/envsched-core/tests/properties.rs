@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use common::*;
 use envsched_core::window::first_instant_at_or_after;
 use envsched_core::{
-    AuroraStatus, Booking, Calendar, Config, Direction, Interval, Observed, Op, Policy, Window, desired, plan,
+    AuroraStatus, Booking, Calendar, Config, Direction, Interval, Observed, Op, Policy, Step, Window, desired, plan,
 };
 use jiff::civil::{Date, DateTime, Time, date};
 use jiff::tz::TimeZone;
@@ -145,22 +145,15 @@ fn apply_instantly(observed: &mut Observed, p: &envsched_core::Plan, config: &Co
             (envsched_core::Locator::Ecs { cluster, service, .. }, op) => {
                 let s =
                     observed.ecs_services.iter_mut().find(|s| &s.cluster == cluster && &s.service == service).unwrap();
-                match op {
-                    Op::Scale { to, .. } => {
-                        s.desired_count = *to;
-                        s.running_count = *to;
+                match envsched_core::memory::step(op, &a.memory, &envsched_core::ServiceNow::from(&*s)) {
+                    Step::Scale(to) => {
+                        s.desired_count = to;
+                        s.running_count = to;
                     }
-                    Op::ParkAutoscaling { .. } => s.autoscaling = Some(envsched_core::Capacity { min: 0, max: 0 }),
-                    Op::RestoreAutoscaling { to } => s.autoscaling = Some(*to),
-                    Op::Tag { set, remove } => {
-                        for (k, v) in set {
-                            s.tags.insert(k.clone(), v.clone());
-                        }
-                        for k in remove {
-                            s.tags.remove(k);
-                        }
-                    }
-                    other => panic!("{other:?} on a service"),
+                    Step::Autoscaling(to) => s.autoscaling = Some(to),
+                    Step::Tag(set) => s.tags.extend(set),
+                    Step::AlreadyDone(_) => {}
+                    Step::Refuse(why) => panic!("{} {} refused on a snapshot the plan saw: {why}", a.target, op.name()),
                 }
             }
         }

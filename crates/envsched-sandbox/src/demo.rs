@@ -723,7 +723,7 @@ fn summarise_actions(r: &envsched_core::Report, now: Timestamp, events: &mut Vec
                 text: format!("FAILED {} {}: {:?}", a.action.target, a.action.op.name(), a.outcome),
             });
         }
-        if a.action.drift && matches!(a.action.op, envsched_core::Op::Scale { .. }) {
+        if a.action.is_drift() && matches!(a.action.op, envsched_core::Op::Scale { .. }) {
             report.drift_reparked += 1;
             events.push(Event {
                 at: now,

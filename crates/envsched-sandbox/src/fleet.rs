@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use envsched_core::{
-    Action, AuroraStatus, Capacity, Clock, Discovery, Fleet, FleetError, Locator, Observed, ObservedCluster,
-    ObservedService, Op, Outcome, TargetSet,
+    Action, AuroraStatus, Clock, Discovery, Fleet, FleetError, Locator, Observed, ObservedCluster, ObservedService, Op,
+    Outcome, ServiceNow, Step, TargetSet,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -120,6 +120,14 @@ impl SandboxFleet {
         }
     }
 
+    /// Someone outside envsched removes tags from a service (ecspresso `deploy` and Terraform
+    /// remove every key their definition lacks).
+    pub fn untag_by_hand(&self, cluster: &str, service: &str, keys: &[&str]) {
+        if let Some(s) = self.lock().services.get_mut(&(cluster.to_string(), service.to_string())) {
+            s.observed.tags.retain(|k, _| !keys.contains(&k.as_str()));
+        }
+    }
+
     /// Makes every action on `locator` fail with `message` (`None` heals it), the way an
     /// AccessDenied or a throttled API would.
     pub fn set_failure(&self, locator: Locator, message: Option<&str>) {
@@ -196,10 +204,6 @@ impl SandboxFleet {
                     (Op::Stop, AuroraStatus::Stopping | AuroraStatus::Stopped) => {
                         Outcome::AlreadyDone("already stopping or stopped".into())
                     }
-                    (Op::Tag { set, remove }, _) => {
-                        apply_tags(&mut c.observed.tags, set, remove);
-                        Outcome::Done("tagged".into())
-                    }
                     (op, s) => Outcome::Failed(FleetError::InvalidState {
                         target: action.target.clone(),
                         operation: op.name().into(),
@@ -209,52 +213,30 @@ impl SandboxFleet {
             }
             (Locator::Ecs { cluster, service, .. }, op) => {
                 let Some(s) = st.services.get_mut(&(cluster.clone(), service.clone())) else { return not_found() };
-                match op {
-                    Op::Scale { to, .. } => {
-                        if s.observed.desired_count == *to {
-                            return Outcome::AlreadyDone(format!("desiredCount already {to}"));
-                        }
-                        set_desired(s, *to, now, timing);
+                // The same re-check as the AWS fleet, on the service as it is now.
+                match envsched_core::memory::step(op, &action.memory, &ServiceNow::from(&s.observed)) {
+                    Step::AlreadyDone(why) => Outcome::AlreadyDone(why),
+                    Step::Refuse(why) => Outcome::Failed(FleetError::InvalidState {
+                        target: action.target.clone(),
+                        operation: op.name().into(),
+                        state: why,
+                    }),
+                    Step::Scale(to) => {
+                        set_desired(s, to, now, timing);
                         settle_service(s, now);
                         Outcome::Done(format!("desiredCount {to}"))
                     }
-                    Op::ParkAutoscaling { .. } => match &mut s.observed.autoscaling {
-                        Some(c) if c.is_parked() => Outcome::AlreadyDone("already parked".into()),
-                        Some(c) => {
-                            *c = Capacity { min: 0, max: 0 };
-                            Outcome::Done("parked at 0/0".into())
-                        }
-                        None => Outcome::Failed(FleetError::InvalidState {
-                            target: action.target.clone(),
-                            operation: "park-autoscaling".into(),
-                            state: "no scalable target".into(),
-                        }),
-                    },
-                    Op::RestoreAutoscaling { to } => {
-                        s.observed.autoscaling = Some(*to);
+                    Step::Autoscaling(to) => {
+                        s.observed.autoscaling = Some(to);
                         Outcome::Done(format!("autoscaling {to}"))
                     }
-                    Op::Tag { set, remove } => {
-                        apply_tags(&mut s.observed.tags, set, remove);
+                    Step::Tag(set) => {
+                        s.observed.tags.extend(set);
                         Outcome::Done("tagged".into())
                     }
-                    Op::Start | Op::Stop => Outcome::Failed(FleetError::InvalidState {
-                        target: action.target.clone(),
-                        operation: op.name().into(),
-                        state: "an ECS service".into(),
-                    }),
                 }
             }
         }
-    }
-}
-
-fn apply_tags(tags: &mut BTreeMap<String, String>, set: &[(String, String)], remove: &[String]) {
-    for (k, v) in set {
-        tags.insert(k.clone(), v.clone());
-    }
-    for k in remove {
-        tags.remove(k);
     }
 }
 

@@ -100,6 +100,10 @@ impl<F: Fleet + Sync> Fleet for LoggedFleet<F> {
         telemetry::ActionApplied { action, outcome: &outcome, duration: started.elapsed() }.emit();
         outcome
     }
+
+    fn halt(&self) {
+        self.inner.halt();
+    }
 }
 
 /// The Notion client as the daemon uses it: each fetch timed and counted.

@@ -151,7 +151,7 @@ impl ActionApplied<'_> {
         match self.outcome {
             Outcome::Failed(e) => tracing::warn!(
                 target.name = a.target.as_str(), resource = %a.locator, op, from, to, reason, outcome, duration_ms = ms,
-                error.kind = e.kind(), error.message = %e, drift = a.drift,
+                error.kind = e.kind(), error.message = %e, drift = a.is_drift(),
                 "Failed to {op} {}", a.target
             ),
             Outcome::Skipped(why) => tracing::info!(
@@ -160,7 +160,7 @@ impl ActionApplied<'_> {
             ),
             Outcome::Done(d) | Outcome::AlreadyDone(d) => tracing::info!(
                 target.name = a.target.as_str(), resource = %a.locator, op, from, to, reason, outcome, result = d.as_str(),
-                duration_ms = ms, drift = a.drift,
+                duration_ms = ms, drift = a.is_drift(),
                 "{} {op} {}: {d}", if matches!(self.outcome, Outcome::Done(_)) { "Did" } else { "Already did" }, a.target
             ),
             Outcome::DryRun => tracing::info!(
@@ -229,7 +229,7 @@ impl CycleCompleted<'_> {
         if let Some(f) = &r.plan.frozen {
             tracing::warn!(reason = f.reason.as_str(), "Frozen: changing nothing");
         }
-        for a in r.applied.iter().filter(|a| a.action.drift) {
+        for a in r.applied.iter().filter(|a| a.action.is_drift()) {
             tracing::warn!(
                 target.name = a.action.target.as_str(),
                 reason = a.action.reason.as_str(),

@@ -105,10 +105,11 @@ fn apply_against_moto_starts_and_stops_exactly_the_plan_and_restores_the_count()
         .unwrap();
     let by_name = |n: &str| services.services().iter().find(|s| s.service_name() == Some(n)).unwrap().clone();
     assert_eq!(by_name("servicesite").desired_count(), 3);
-    assert!(
-        by_name("servicesite").tags().iter().all(|t| t.key() != Some("envsched:count")),
-        "tag cleared once restored"
-    );
+    let tag = |n: &str, k: &str| {
+        by_name(n).tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value().map(str::to_string))
+    };
+    assert_eq!(tag("servicesite", "envsched:state").as_deref(), Some("running"), "marked running once restored");
+    assert_eq!(tag("servicesite", "envsched:count").as_deref(), Some("3"), "the value stays (never deleted)");
     assert_eq!(by_name("creditcard").desired_count(), 0);
     assert!(by_name("creditcard").tags().iter().any(|t| t.key() == Some("envsched:count") && t.value() == Some("2")));
 

@@ -141,7 +141,7 @@ fn plan_json_is_the_documented_interface() {
         .filter(|a| a["target"] == "stg2:services/creditcard")
         .map(|a| a["op"].as_str().unwrap())
         .collect();
-    assert_eq!(ops, ["tag", "park-autoscaling", "scale"]);
+    assert_eq!(ops, ["remember", "park-autoscaling", "scale"]);
     let problems = v["problems"].as_array().unwrap();
     assert!(problems.iter().all(|p| p.get("message").is_some() && p.get("fix").is_some()));
     assert_eq!(v["summary"]["start"], 1);
@@ -213,7 +213,7 @@ fn apply_carries_out_the_plan_reports_outcomes_and_saves_the_new_state() {
         .iter()
         .map(|a| (a["op"].as_str().unwrap(), a["outcome"].as_str().unwrap()))
         .collect();
-    assert_eq!(site, [("scale", "done"), ("tag", "done")]);
+    assert_eq!(site, [("scale", "done"), ("mark-running", "done")]);
 }
 
 #[test]

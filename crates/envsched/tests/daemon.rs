@@ -334,10 +334,10 @@ async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_
         .iter()
         .filter(|l| l["outcome"] == "skipped" && l["skipped"].as_str().is_some_and(|w| w.contains("shutting down")))
         .collect();
-    // The scale-down starts by tagging the count to remember; that is skipped and logged,
+    // The scale-down starts by remembering the count; that is skipped and logged,
     // and the scale after it is never attempted.
     assert!(
-        skipped.iter().any(|l| l["target.name"] == "stg1:products/app1-web" && l["op"] == "tag"),
+        skipped.iter().any(|l| l["target.name"] == "stg1:products/app1-web" && l["op"] == "remember"),
         "the scale-down planned after SIGTERM is logged as skipped: {skipped:?}"
     );
     assert_eq!(logs.last().unwrap()["message"], "Stopped");

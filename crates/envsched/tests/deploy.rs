@@ -54,8 +54,12 @@ fn the_task_role_grants_every_call_the_fleet_makes_and_no_wildcards() {
     }
     // The tag condition names envsched's own keys, never the `protected` key people set.
     let keys = defaults().tags;
-    assert!(tf.contains("\"${var.tag_prefix}count\"") && tf.contains("\"${var.tag_prefix}autoscaling\""));
-    assert!(keys.count.ends_with("count") && keys.autoscaling.ends_with("autoscaling"));
+    for (key, suffix) in [(&keys.count, "count"), (&keys.autoscaling, "autoscaling"), (&keys.state, "state")] {
+        assert!(key.ends_with(suffix), "{key}");
+        assert!(tf.contains(&format!("\"${{var.tag_prefix}}{suffix}\"")), "the tag condition lacks {key}");
+    }
+    // envsched never deletes its memory: a task role that cannot untag proves it.
+    assert!(!tf.contains("\"ecs:UntagResource\""), "the task role must not be able to delete tags");
     assert!(!tf.contains("protected\""), "the policy must not allow writing the protected tag");
 }
 

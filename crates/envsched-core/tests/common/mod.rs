@@ -107,7 +107,7 @@ impl B {
     }
 }
 
-#[derive(Default, Clone)]
+#[derive(Debug, Default, Clone)]
 pub struct F(pub Observed);
 
 /// A fleet where everything in the base config exists and is down.
