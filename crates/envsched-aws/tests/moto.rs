@@ -487,3 +487,33 @@ async fn an_environment_in_another_account_and_region_is_reached_by_assuming_its
         r.observed.ecs_services.iter().map(|s| s.place.to_string()).collect();
     assert_eq!(observed_places.len(), 2, "{observed_places:?}");
 }
+
+#[tokio::test]
+async fn after_a_halt_no_call_waiting_for_a_rate_limit_token_is_sent() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    world(&sdk).await;
+    // One tagging and one scaling token, then one every 5 s: the second service's chain
+    // waits for its token when shutdown begins.
+    let pacing = envsched_aws::Pacing { ecs_tag: (0.2, 1), ecs_write: (0.2, 1), ..Default::default() };
+    let fleet = AwsFleet::with_options(&sdk, envsched_aws::Options { pacing, ..Default::default() });
+    let clock = FixedClock(AT.parse().unwrap());
+    let c = config();
+    let mut state = CycleState::default();
+    let source = FixedSource(vec![]);
+    let (report, ()) = tokio::join!(reconcile(&c, &source, &fleet, &clock, &mut state, Mode::Apply), async {
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        fleet.halt();
+    });
+    let report = report.unwrap();
+    let calls = fleet.calls();
+    assert_eq!(calls.get("ecs:TagResource"), Some(&1), "only the call that had its token: {calls:?}");
+    let (web, cc) = (service(&sdk, "app1-web").await, service(&sdk, "creditcard").await);
+    let (sent, waiting, waiting_name) = if web.1.is_empty() { (cc, web, "app1-web") } else { (web, cc, "creditcard") };
+    assert!(sent.1.iter().any(|(k, _)| k == "envsched:count"), "the first chain remembered its count: {sent:?}");
+    assert!(waiting.1.is_empty() && waiting.0 > 0, "the waiting one is untouched: {waiting:?}");
+    let skipped: Vec<_> = report.applied.iter().filter(|a| a.action.target.ends_with(waiting_name)).collect();
+    assert!(!skipped.is_empty());
+    assert!(matches!(&skipped[0].outcome, Outcome::Skipped(why) if why.contains("shutting down")), "{skipped:#?}");
+    assert!(skipped.iter().all(|a| matches!(a.outcome, Outcome::Skipped(_))), "{skipped:#?}");
+}

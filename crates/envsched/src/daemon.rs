@@ -5,9 +5,11 @@
 //! retry). The loop sleeps until then, or until a webhook event triggers a cycle. Triggers
 //! that arrive during a cycle coalesce into one follow-up (a [`Notify`] keeps one permit).
 //!
-//! Shutdown: the first SIGTERM/SIGINT stops new work. The cycle in flight finishes within
-//! `schedule.drain`: actions not yet started are skipped, calls in flight complete and are
-//! logged. Then the HTTP server drains and the process exits 0.
+//! Shutdown: the first SIGTERM/SIGINT stops new work. From that moment no AWS call is sent
+//! that was not already on its way (one waiting for a rate-limit token is not: the fleet is
+//! halted), actions not yet started are skipped and logged, and the write-back to Notion
+//! stops. Calls in flight complete within `schedule.drain`, whatever the number of targets or
+//! rows; then the HTTP server drains and the process exits 0.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -58,6 +60,8 @@ pub struct Status {
     pub cycles: u64,
     /// The poll interval (readiness allows three missed polls).
     pub poll: Duration,
+    /// Why the last cycle changed nothing (frozen), if it did.
+    pub frozen: Option<String>,
 }
 
 impl Status {
@@ -135,6 +139,7 @@ pub async fn run<F: Fleet + Sync>(
     let mut last_end = Instant::now();
     let mut saved_usd = 0.0;
     let mut last_problems: Vec<envsched_core::Problem> = Vec::new();
+    let mut last_frozen: Option<String> = None;
     let drain = config.schedule.drain.unsigned_abs();
     let source = TimedSource(client);
     let zone = &config.default_calendar.zone;
@@ -170,7 +175,8 @@ pub async fn run<F: Fleet + Sync>(
                 r = &mut cycle => r,
                 _ = stop.wait_for(|s| *s) => {
                     shared.stopping.store(true, Ordering::SeqCst);
-                    tracing::info!(drain_s = drain.as_secs(), "Stopping: finishing the actions in flight, starting no new ones");
+                    fleet.halt();
+                    tracing::info!(drain_s = drain.as_secs(), "Stopping: finishing the calls in flight, sending no new ones");
                     match tokio::time::timeout(drain, &mut cycle).await {
                         Ok(r) => r,
                         Err(_) => {
@@ -181,7 +187,14 @@ pub async fn run<F: Fleet + Sync>(
                 }
             }
         };
+        // Halted before the fleet could be observed: nothing was planned, nothing failed.
+        if let Err(envsched_core::CycleError::Observe(FleetError::Stopping)) = &result {
+            tracing::info!("Stopping: the fleet was not observed, so nothing was planned or done");
+            return;
+        }
         let now = Timestamp::now();
+        let duration = started.elapsed();
+        let mut write_back = None;
         let stopping = shared.stopping.load(Ordering::SeqCst);
         telemetry::api_calls(&calls(), &mut seen_calls);
         let failed_error = match &result {
@@ -202,14 +215,26 @@ pub async fn run<F: Fleet + Sync>(
                         &report.observed,
                         config,
                     );
-                    let wb = client.write_back(&texts, &state.last_bookings).await;
-                    if !wb.failed.is_empty() {
-                        tracing::warn!(
-                            failed = wb.failed.len() as u64,
-                            "Could not tell {} row(s) their state",
-                            wb.failed.len()
-                        );
+                    let wb_started = Instant::now();
+                    // SIGTERM stops the write-back where it is: rows not yet told are told by
+                    // the next envsched (the rows themselves say what they were last told).
+                    tokio::select! {
+                        wb = client.write_back(&texts, &state.last_bookings) => {
+                            if !wb.failed.is_empty() {
+                                tracing::warn!(
+                                    failed = wb.failed.len() as u64,
+                                    "Could not tell {} row(s) their state",
+                                    wb.failed.len()
+                                );
+                            }
+                        }
+                        _ = stop.wait_for(|s| *s) => {
+                            shared.stopping.store(true, Ordering::SeqCst);
+                            fleet.halt();
+                            tracing::info!("Stopping: the write-back to Notion stops here; the next envsched tells the remaining rows");
+                        }
                     }
+                    write_back = Some(wb_started.elapsed());
                 }
                 Last::Completed(report)
             }
@@ -222,7 +247,18 @@ pub async fn run<F: Fleet + Sync>(
             }
         };
         if let Ok(report) = &result {
-            telemetry::CycleCompleted { report, duration: started.elapsed(), trigger }.emit();
+            telemetry::CycleCompleted { report, duration, write_back, trigger }.emit();
+            let reason = report.plan.frozen.as_ref().map(|f| f.reason.clone());
+            // A freeze is logged when it starts and when it ends, not on every cycle; the
+            // current reason stays on /ready and the status page.
+            match (&last_frozen, &reason) {
+                (None, Some(r)) if failed_error.is_none() => {
+                    tracing::warn!(reason = r.as_str(), "Frozen: changing nothing")
+                }
+                (Some(_), None) => tracing::info!("Unfrozen: acting on the bookings again"),
+                _ => {}
+            }
+            last_frozen = reason;
             let saved = telemetry::savings(report, last_end.elapsed(), config, &mut saved_usd);
             tally.saved(saved);
             if failed_error.is_none() {
@@ -239,6 +275,7 @@ pub async fn run<F: Fleet + Sync>(
             let mut st = shared.status.write().unwrap_or_else(|p| p.into_inner());
             st.cycles += 1;
             st.error = failed_error.map(|(m, _)| m);
+            st.frozen = last_frozen.clone();
             if st.error.is_none() {
                 st.last_ok = Some(now);
             }
@@ -246,7 +283,7 @@ pub async fn run<F: Fleet + Sync>(
                 st.report = Some(r);
             }
         }
-        if stopping {
+        if stopping || shared.stopping.load(Ordering::SeqCst) {
             return;
         }
         // Sleep until the next cycle; a summary due meanwhile is logged without one.

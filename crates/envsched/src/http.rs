@@ -67,7 +67,11 @@ pub fn router(
 async fn ready(State(st): State<AppState>) -> Response {
     let status = st.shared.status.read().unwrap_or_else(|p| p.into_inner());
     match status.ready(Timestamp::now()) {
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        // Ready but frozen (the suspicious-drop guard holds): say why, keep serving.
+        Ok(()) => match &status.frozen {
+            Some(why) => (StatusCode::OK, format!("ready, but frozen: {why}\n")).into_response(),
+            None => (StatusCode::OK, "ready\n").into_response(),
+        },
         Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response(),
     }
 }

@@ -192,8 +192,10 @@ fn outcome(r: &Report) -> &'static str {
 pub struct CycleCompleted<'a> {
     /// Its report.
     pub report: &'a Report,
-    /// How long it took.
+    /// How long the cycle took (fetch to the last action), the write-back not included.
     pub duration: Duration,
+    /// How long the write-back to Notion took, when there was one.
+    pub write_back: Option<Duration>,
     /// What woke it.
     pub trigger: &'a str,
 }
@@ -224,11 +226,9 @@ impl CycleCompleted<'_> {
             frozen,
             discovered = r.discovered as u64,
             duration_ms = self.duration.as_millis() as u64,
+            write_back_ms = self.write_back.map(|d| d.as_millis() as u64),
             "Cycle {outcome}: {start} to start, {stop} to stop, {unchanged} unchanged, {failed} failed"
         );
-        if let Some(f) = &r.plan.frozen {
-            tracing::warn!(reason = f.reason.as_str(), "Frozen: changing nothing");
-        }
         for a in r.applied.iter().filter(|a| a.action.is_drift()) {
             tracing::warn!(
                 target.name = a.action.target.as_str(),

@@ -127,21 +127,28 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
+/// A booking far in the future: nothing is wanted yet.
+fn future_row(id: &str) -> Row {
+    Row::new(
+        id,
+        "app1 <b>検証</b>",
+        &["products/app1-web"],
+        Some(("2030-01-07T10:00:00.000+09:00", Some("2030-01-07T12:00:00.000+09:00"))),
+    )
+    .env("stg1")
+}
+
 impl World {
     async fn start(schedule: &str) -> World {
+        World::with(&format!("drain = \"15s\"\n{schedule}"), vec![future_row(ROW)], 100).await
+    }
+
+    /// The world with these rows and Notion paced at `rps` requests per second.
+    async fn with(schedule: &str, rows: Vec<Row>, rps: u32) -> World {
         let moto = MotoServer::start().expect("moto_server starts");
         let sdk = common::moto_sdk(&moto.url).await;
         common::ecs_services(&sdk, "stg1", &[("app1-web", 0)]).await;
-
-        // A booking far in the future: nothing is wanted yet.
-        let row = Row::new(
-            ROW,
-            "app1 <b>検証</b>",
-            &["products/app1-web"],
-            Some(("2030-01-07T10:00:00.000+09:00", Some("2030-01-07T12:00:00.000+09:00"))),
-        )
-        .env("stg1");
-        let notion = StandIn::start(TOKEN, vec![row]).await.unwrap();
+        let notion = StandIn::start(TOKEN, rows).await.unwrap();
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("envsched.toml");
@@ -156,12 +163,11 @@ webhook_token_env = "ENVSCHED_TEST_HOOK_TOKEN"
 base_url = "{}"
 environment_property = "環境"
 feedback_property = "envsched"
-requests_per_second = 100
+requests_per_second = {rps}
 fetch_deadline = "3s"
 [schedule]
 poll_interval = "1h"
 lead = "{LEAD_S}s"
-drain = "15s"
 {schedule}
 [http]
 listen = "127.0.0.1:{port}"
@@ -272,8 +278,8 @@ async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_
     assert_eq!(checked, 4);
 
     // SIGTERM while a cycle waits on a slow Notion, with a scale-down to come (the booking
-    // has just ended): the cycle finishes, the first action it had not started is logged as
-    // skipped, nothing is changed, and the process exits 0.
+    // has just ended): the cycle ends without sending an AWS call, nothing is changed, and
+    // the process exits 0.
     notion.edit_row(ROW, |r| {
         r.date = Some(("2026-01-05T10:00:00.000Z".into(), Some("2026-01-05T12:00:00.000Z".into()), None));
     });
@@ -330,16 +336,13 @@ async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_
         "no AWS startup check in the logs"
     );
     assert!(logs.iter().any(|l| l["message"].as_str().unwrap().starts_with("Stopping")));
-    let skipped: Vec<&Value> = logs
-        .iter()
-        .filter(|l| l["outcome"] == "skipped" && l["skipped"].as_str().is_some_and(|w| w.contains("shutting down")))
-        .collect();
-    // The scale-down starts by remembering the count; that is skipped and logged,
-    // and the scale after it is never attempted.
+    // SIGTERM came while the fetch waited: no AWS call is sent after it, so the fleet is not
+    // even observed, and nothing is planned or done.
     assert!(
-        skipped.iter().any(|l| l["target.name"] == "stg1:products/app1-web" && l["op"] == "remember"),
-        "the scale-down planned after SIGTERM is logged as skipped: {skipped:?}"
+        logs.iter().any(|l| l["message"] == "Stopping: the fleet was not observed, so nothing was planned or done"),
+        "the halted cycle says why it did nothing"
     );
+    assert!(!logs.iter().any(|l| l["status"] == "error" && l["message"].as_str().unwrap().contains("shutting down")));
     assert_eq!(logs.last().unwrap()["message"], "Stopped");
 }
 
@@ -387,4 +390,49 @@ async fn run_resyncs_and_logs_summaries_on_their_cron_schedules() {
     assert!(triggers.iter().filter(|t| *t == "resync").count() >= 2, "{triggers:?}");
     assert!(!triggers.iter().any(|t| t == "summary"), "a summary runs no cycle: {triggers:?}");
     assert!(schema_reads() >= after_startup + 2, "the resyncs read the schema again");
+}
+
+/// Sends SIGTERM and waits (up to `secs`) for the exit: the status and how long it took.
+fn terminate(d: &mut Daemon, secs: u64) -> (std::process::ExitStatus, Duration) {
+    let pid = d.child.id().to_string();
+    let sent = Instant::now();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    loop {
+        if let Some(s) = d.child.try_wait().unwrap() {
+            return (s, sent.elapsed());
+        }
+        assert!(sent.elapsed() < Duration::from_secs(secs), "still running {secs} s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_200_row_write_back_exits_0_within_the_drain() {
+    // 200 live rows at Notion's 3 requests/s: telling them all takes over a minute.
+    let rows = (0..200).map(|i| future_row(&format!("2b4e6a17-3c5d-8101-a4c2-{i:012x}"))).collect();
+    let w = World::with("drain = \"5s\"", rows, 3).await;
+    let patches = || w.notion.requests().iter().filter(|r| r.method == "PATCH").count();
+    let mut d = w.daemon();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while patches() < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "the write-back never started; logs:\n{}",
+            d.logs.lock().unwrap().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = patches();
+    let (status, took) = terminate(&mut d, 30);
+    assert_eq!(status.code(), Some(0));
+    assert!(took <= Duration::from_secs(6), "exited {took:?} after SIGTERM; drain is 5 s");
+    assert!(patches() <= before + 1, "{} PATCHes after SIGTERM (one may have been in flight)", patches() - before);
+    let logs: Vec<Value> = d.logs.lock().unwrap().iter().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let cycle =
+        logs.iter().find(|l| l["message"].as_str().is_some_and(|m| m.starts_with("Cycle "))).expect("a cycle line");
+    assert!(cycle["write_back_ms"].as_u64().is_some(), "the write-back's time is its own field: {cycle}");
+    assert!(
+        cycle["duration_ms"].as_u64().unwrap() < cycle["write_back_ms"].as_u64().unwrap(),
+        "duration_ms measures the cycle alone: {cycle}"
+    );
 }
