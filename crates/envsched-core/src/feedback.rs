@@ -8,6 +8,7 @@
 //! | `starting 3/5` | running tasks / wanted tasks over the booking's services, clusters counted 0/1 |
 //! | `ready` | every target the booking keeps up is running at its count (clusters available) |
 //! | `ended` | the window is over but the row is still marked active |
+//! | `protected: x is not managed by envsched` | a booked target is protected: it is neither counted nor started |
 //! | problems | `unknown component x`, `no components selected`, … appended after ` — ` |
 //!
 //! Nothing is written while the plan is frozen: envsched does not know the state then.
@@ -83,7 +84,26 @@ fn selects_anything(b: &Booking, config: &Config) -> bool {
 /// `ready`, `starting r/w` or `waiting for …` over the targets a booking keeps up.
 fn progress(b: &Booking, plan: &Plan, idx: &ObservedIndex<'_>) -> Option<String> {
     let r = b.to_ref();
-    let mine: Vec<_> = plan.targets.iter().filter(|t| t.bookings.contains(&r)).collect();
+    let (protected, mine): (Vec<_>, Vec<_>) = plan
+        .targets
+        .iter()
+        .filter(|t| t.bookings.contains(&r))
+        .partition(|t| matches!(t.status, TargetStatus::Protected(_)));
+    // A protected target is never started: counting it would say `starting` forever.
+    let note = (!protected.is_empty()).then(|| {
+        let names: Vec<&str> = protected.iter().map(|t| t.name.as_str()).collect();
+        let verb = if names.len() == 1 { "is" } else { "are" };
+        format!("protected: {} {verb} not managed by envsched", names.join(", "))
+    });
+    let state = managed_progress(&mine, plan, idx);
+    match (state, note) {
+        (Some(s), Some(n)) => Some(format!("{s} — {n}")),
+        (s, n) => s.or(n),
+    }
+}
+
+/// [`progress`] over the targets envsched manages.
+fn managed_progress(mine: &[&crate::plan::TargetPlan], plan: &Plan, idx: &ObservedIndex<'_>) -> Option<String> {
     if mine.is_empty() {
         return None;
     }
@@ -98,7 +118,7 @@ fn progress(b: &Booking, plan: &Plan, idx: &ObservedIndex<'_>) -> Option<String>
         return Some(format!("waiting for {w}"));
     }
     let (mut running, mut wanted) = (0u32, 0u32);
-    for t in &mine {
+    for t in mine {
         let Some(found) = idx.find_key(&t.key, plan) else { continue };
         match found {
             Found::Service(s) => {

@@ -68,3 +68,24 @@ fn nothing_is_written_while_frozen_and_inactive_rows_get_nothing() {
     let all = texts(&c, &bookings, &fleet().build(), "2026-11-24T10:30:00+09:00[Asia/Tokyo]");
     assert_eq!(all.len(), 1, "only live rows: {all:?}");
 }
+
+#[test]
+fn a_booked_protected_target_is_named_as_unmanaged_not_counted_as_starting() {
+    // creditcard is tagged protected: envsched never starts it, so it never "starts".
+    let f = fleet()
+        .cluster("stg1-aurora", "available")
+        .service("stg1", "app1-web", 2, 2)
+        .tag("stg1", "creditcard", "envsched:protected", "true")
+        .build();
+    let b =
+        booking("cc").components(["products/app1-web", "services/creditcard"]).span(WINDOW.0, Some(WINDOW.1)).build();
+    assert_eq!(
+        one(&config(), b, &f, "2026-11-24T10:30:00+09:00[Asia/Tokyo]"),
+        "ready — protected: services/creditcard is not managed by envsched"
+    );
+    let only = booking("only").components(["services/creditcard"]).span(WINDOW.0, Some(WINDOW.1)).build();
+    assert_eq!(
+        one(&config(), only, &f, "2026-11-24T10:30:00+09:00[Asia/Tokyo]"),
+        "protected: services/creditcard is not managed by envsched"
+    );
+}

@@ -436,3 +436,38 @@ async fn sigterm_during_a_200_row_write_back_exits_0_within_the_drain() {
         "duration_ms measures the cycle alone: {cycle}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freeze_is_logged_once_and_its_reason_stays_on_ready() {
+    // Two bookings open right now, then both vanish at once: the suspicious-drop guard holds.
+    let now = Timestamp::now();
+    let (from, to) = (now - jiff::SignedDuration::from_hours(1), now + jiff::SignedDuration::from_hours(2));
+    let open = |id: &str| {
+        let f = |t: Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        Row::new(id, "open", &["products/app1-web"], Some((&f(from), Some(&f(to))))).env("stg1")
+    };
+    let w = World::with(
+        "drain = \"5s\"",
+        vec![open("2b4e6a17-3c5d-8101-a4c2-000000000001"), open("2b4e6a17-3c5d-8101-a4c2-000000000002")],
+        100,
+    )
+    .await;
+    let d = w.daemon();
+    d.ready_becomes(200, 60).await;
+    w.notion.set_rows(vec![]);
+    let cycles = |d: &Daemon| d.logs.lock().unwrap().iter().filter(|l| l.contains("\"Cycle frozen")).count();
+    for i in 0..3 {
+        let seen = cycles(&d);
+        assert_eq!(d.webhook(&format!("evt-freeze-{i}")).await, 200);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while cycles(&d) == seen {
+            assert!(Instant::now() < deadline, "no frozen cycle; logs:\n{}", d.logs.lock().unwrap().join("\n"));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let frozen_lines = d.logs.lock().unwrap().iter().filter(|l| l.contains("\"Frozen: changing nothing\"")).count();
+    assert_eq!(frozen_lines, 1, "three frozen cycles, one line when the freeze began");
+    let (status, body) = d.get("/ready").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.starts_with("ready, but frozen: ") && body.contains("bookings"), "{body}");
+}
