@@ -47,6 +47,66 @@ struct EcspressoConfig {
     cluster: Option<String>,
     #[serde(default)]
     service: Option<String>,
+    /// `ignore: tags: [...]` (ecspresso v2.4.0+): exact tag keys `deploy` leaves alone.
+    #[serde(default)]
+    ignore: Option<EcspressoIgnore>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct EcspressoIgnore {
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// An ecspresso config whose `deploy` would delete envsched's memory tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnignoredTags {
+    /// The config file.
+    pub file: PathBuf,
+    /// envsched's keys missing from its `ignore.tags`.
+    pub missing: Vec<String>,
+}
+
+/// Every ecspresso config under `sections`' roots (imported or declared: `deploy` runs on
+/// both) whose `ignore.tags` lacks one of `keys`. `ecspresso deploy` untags every key its
+/// service definition lacks, unless `ignore.tags` names it (exact, case-sensitive keys), so
+/// a parked service deployed from CI would lose its remembered count. Files that cannot be
+/// read or rendered are left to [`import`], which reports them.
+pub fn unignored_tags(
+    sections: &[EcspressoSection],
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    keys: &[&str],
+) -> Vec<UnignoredTags> {
+    let mut out = Vec::new();
+    for section in sections {
+        let mut found = Vec::new();
+        walk(&base.join(&section.root), &section.env, 0, &mut found);
+        found.sort();
+        for (_, path) in found {
+            let Some(parsed) = read(&path, env) else { continue };
+            let ignored = parsed.ignore.map(|i| i.tags).unwrap_or_default();
+            let missing: Vec<String> =
+                keys.iter().filter(|k| !ignored.iter().any(|i| i == *k)).map(|k| k.to_string()).collect();
+            if !missing.is_empty() {
+                out.push(UnignoredTags { file: path, missing });
+            }
+        }
+    }
+    out
+}
+
+/// Reads and parses one config, `None` when it cannot be (see [`import`] for why).
+fn read(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Option<EcspressoConfig> {
+    if path.extension().is_some_and(|e| e == "jsonnet") {
+        return None;
+    }
+    let text = render(&std::fs::read_to_string(path).ok()?, env).ok()?;
+    if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).ok()
+    } else {
+        serde_saphyr::from_str(&text).ok()
+    }
 }
 
 /// Adds the targets of `file`'s `[[ecspresso]]` entries to `file.targets`. Relative roots

@@ -55,6 +55,7 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
 
     // A config error exits 1 before anything starts.
     let config = inputs::config(&a.config)?;
+    let config_dir = a.config.parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
     let client = inputs::notion(&config)?;
     let format = a.log_format.unwrap_or(if std::io::stdout().is_terminal() {
         crate::telemetry::LogFormat::Text
@@ -116,6 +117,7 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
                 }
             }
             crate::preflight::log("aws", &reach);
+            crate::preflight::log("ecspresso", &crate::preflight::ecspresso(&config, &config_dir));
         };
         let mut interrupted = stop_rx.clone();
         tokio::select! {
@@ -229,6 +231,11 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     let aws = rt.block_on(crate::preflight::aws(&fleet, &config, &default_place));
     println!("\nAWS:");
     print!("{}", aws.render());
+    let ecspresso = crate::preflight::ecspresso(&config, a.config.parent().unwrap_or(std::path::Path::new(".")));
+    if !ecspresso.findings.is_empty() {
+        println!("\necspresso:");
+        print!("{}", ecspresso.render());
+    }
     Ok(if notion.has_errors() || aws.has_errors() {
         println!("\nProblems found: fix them in Notion, in AWS or in the config, then run check again.");
         ExitCode::from(1)

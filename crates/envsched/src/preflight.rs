@@ -103,3 +103,41 @@ pub fn log(kind: &str, report: &SchemaReport) {
         }
     }
 }
+
+/// Imported ecspresso configs whose `deploy` would delete envsched's memory tags, with the
+/// YAML that keeps them. `base` is the config file's directory (roots are relative to it).
+pub fn ecspresso(config: &Config, base: &std::path::Path) -> SchemaReport {
+    let mut report = SchemaReport::default();
+    if config.ecspresso.is_empty() {
+        return report;
+    }
+    let keys = [config.tags.count.as_str(), config.tags.autoscaling.as_str(), config.tags.state.as_str()];
+    let env = |name: &str| std::env::var(name).ok();
+    let found = envsched_aws::ecspresso::unignored_tags(&config.ecspresso, base, &env, &keys);
+    if found.is_empty() {
+        report.findings.push(Finding {
+            level: Level::Ok,
+            text: "every ecspresso config keeps envsched's tags (ignore.tags)".into(),
+        });
+        return report;
+    }
+    let yaml: String = keys.iter().map(|k| format!("\n        - {k}")).collect();
+    for f in &found {
+        report.findings.push(Finding {
+            level: Level::Warning,
+            text: format!(
+                "{}: ignore.tags lacks {}; `ecspresso deploy` removes them from a parked service, which then comes back at the default count",
+                f.file.display(),
+                f.missing.join(", ")
+            ),
+        });
+    }
+    report.findings.push(Finding {
+        level: Level::Warning,
+        text: format!(
+            "fix: add to each of those {} file(s) (ecspresso v2.4.0 or later):\n    ignore:\n      tags:{yaml}\n  (README \"Living with ecspresso and Terraform\")",
+            found.len()
+        ),
+    });
+    report
+}

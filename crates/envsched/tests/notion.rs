@@ -215,3 +215,44 @@ fn a_missing_token_or_an_unreachable_notion_exits_1_naming_what_to_fix() {
     assert!(err.contains("401") && err.contains("notion.token_env"), "{err}");
     assert!(!err.contains("ntn_wrong"), "the token is never printed: {err}");
 }
+
+#[test]
+fn check_names_each_ecspresso_config_whose_deploy_would_delete_envscheds_tags_and_prints_the_fix() {
+    let w = world();
+    let write = |path: &str, text: &str| {
+        let p = w.dir.path().join("infra").join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("products/app9-web/stg/ecspresso.yml", "cluster: stg1\nservice: app9-web\n");
+    write(
+        "products/app9-api/stg/ecspresso.yml",
+        "cluster: stg1\nservice: app9-api\nignore:\n  tags:\n    - envsched:count\n    - envsched:autoscaling\n    - envsched:state\n",
+    );
+    // Only one of the three keys: still deleted by deploy.
+    write(
+        "products/app9-job/stg/ecspresso.yml",
+        "cluster: stg1\nservice: app9-job\nignore:\n  tags: [envsched:count]\n",
+    );
+    let mut config = std::fs::read_to_string(w.dir.path().join("config.toml")).unwrap();
+    config.push_str("\n[[ecspresso]]\nroot = \"infra\"\nenv = \"stg\"\nenvironment = \"stg1\"\n");
+    std::fs::write(w.dir.path().join("config.toml"), config).unwrap();
+    let o = envsched(w.dir.path(), &["check", "--config", "config.toml", "--observed", "observed.json"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("ecspresso:"), "{out}");
+    assert!(
+        out.contains(
+            "app9-web/stg/ecspresso.yml: ignore.tags lacks envsched:count, envsched:autoscaling, envsched:state"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("app9-job/stg/ecspresso.yml: ignore.tags lacks envsched:autoscaling, envsched:state"),
+        "{out}"
+    );
+    assert!(!out.contains("app9-api/stg/ecspresso.yml"), "a config that keeps the tags is not named: {out}");
+    assert!(
+        out.contains("    ignore:\n      tags:\n        - envsched:count\n        - envsched:autoscaling\n        - envsched:state"),
+        "the exact YAML to add: {out}"
+    );
+}
