@@ -14,7 +14,8 @@
 //!   time. No token configured, no signature, or a wrong one: rejected (401), never a trigger.
 //! * A valid event whose parent is this database (or its data source) triggers a re-fetch.
 //!   Delivery is at-least-once: an event id seen before is acknowledged and ignored, so a
-//!   replay causes no extra fetch. Polling stays the backstop for lost events.
+//!   replay causes no extra fetch. An event with an empty or missing id is recognised by its
+//!   content instead ([`dedupe_key`]). Polling stays the backstop for lost events.
 //! * **Refusals are reported sparingly**: the route tells its sink about at most one refused
 //!   delivery per [`REFUSAL_REPORT_EVERY`], with the count held back since the last report
 //!   ([`RefusalThrottle`]), so a flood of forged requests costs one log line a minute.
@@ -31,7 +32,7 @@ use axum::routing::post;
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "x-notion-signature";
@@ -76,7 +77,7 @@ pub enum Delivery {
     },
     /// A valid event about this database's rows: fetch now.
     Refetch {
-        /// Event id.
+        /// Event id ([`dedupe_key`]: the content key for an event without one).
         event_id: String,
         /// Event type (`page.properties_updated`, …).
         kind: String,
@@ -167,7 +168,7 @@ impl WebhookReceiver {
             return Err(Rejected::BadSignature);
         }
         let Some(event) = json else { return Err(Rejected::NotJson) };
-        let event_id = event.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+        let event_id = dedupe_key(&event);
         let kind = event.get("type").and_then(Value::as_str).unwrap_or("").to_string();
         let parent = event.get("data").and_then(|d| d.get("parent"));
         let ours = parent.is_some_and(|p| {
@@ -183,7 +184,7 @@ impl WebhookReceiver {
             });
         }
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if !event_id.is_empty() && seen.contains(&event_id) {
+        if seen.contains(&event_id) {
             return Ok(Delivery::Ignored { reason: format!("event {event_id} was already delivered") });
         }
         seen.push_back(event_id.clone());
@@ -192,6 +193,30 @@ impl WebhookReceiver {
         }
         Ok(Delivery::Refetch { event_id, kind })
     }
+}
+
+/// The key a delivered event is deduplicated by: its `id` when that is a non-empty string;
+/// otherwise `content:<hex SHA-256>` of the canonical JSON of its `type`, `timestamp`,
+/// `entity` and `data`.
+///
+/// Why not the raw body or its signature: Notion retries a delivery up to 8 times with the
+/// next `attempt_number`, so the bytes differ between attempts of one event. `type`,
+/// `timestamp`, `entity` and `data` say what happened and are the same in every attempt;
+/// two different events differ at least in `timestamp`. Fields added to the envelope later
+/// cannot split one event into several. serde_json's map keeps keys sorted, so neither key
+/// order nor whitespace changes the key.
+pub fn dedupe_key(event: &Value) -> String {
+    if let Some(id) = event.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+        return id.to_string();
+    }
+    let field = |name: &str| event.get(name).cloned().unwrap_or(Value::Null);
+    let content = serde_json::json!({
+        "type": field("type"),
+        "timestamp": field("timestamp"),
+        "entity": field("entity"),
+        "data": field("data"),
+    });
+    format!("content:{}", hex::encode(Sha256::digest(content.to_string().as_bytes())))
 }
 
 fn verification_token(v: &Value) -> Option<String> {

@@ -207,3 +207,35 @@ fn refusals_are_reported_at_most_once_a_minute_with_the_count_held_back() {
     assert_eq!(t.refused(t0 + Duration::from_secs(600)), Some(1));
     assert_eq!(t.refused(t0 + Duration::from_secs(700)), Some(0), "a lone refusal after a quiet spell");
 }
+
+#[test]
+fn a_signed_event_with_an_empty_or_missing_id_is_deduplicated_across_redeliveries() {
+    let token = SecretString::from(signatures()["verification_token"].as_str().unwrap().to_string());
+    let event = |id: Option<&str>, attempt: u32, timestamp: &str| {
+        let mut e = serde_json::json!({
+            "timestamp": timestamp, "type": "page.properties_updated", "attempt_number": attempt,
+            "entity": {"id": "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a7d1", "type": "page"},
+            "data": {"parent": {"id": "2b4e6a17-3c5d-80f1-9a2e-d41c7e8b5f03", "type": "database"}},
+        });
+        if let Some(id) = id {
+            e["id"] = id.into();
+        }
+        let body = e.to_string().into_bytes();
+        let sig = envsched_notion::webhook::signature(&body, &token);
+        (body, sig)
+    };
+    for id in [Some(""), None] {
+        let r = receiver();
+        let (body, sig) = event(id, 1, "2026-11-22T00:10:03.114Z");
+        assert!(matches!(r.receive(&body, Some(&sig)), Ok(Delivery::Refetch { .. })), "{id:?}");
+        // Notion delivers it again (a retry carries the next attempt_number): no second fetch.
+        let (body, sig) = event(id, 2, "2026-11-22T00:10:03.114Z");
+        match r.receive(&body, Some(&sig)) {
+            Ok(Delivery::Ignored { reason }) => assert!(reason.contains("already delivered"), "{reason}"),
+            other => panic!("{id:?}: a redelivery was not recognised: {other:?}"),
+        }
+        // A later edit of the same row is a new event.
+        let (body, sig) = event(id, 1, "2026-11-22T00:11:40.020Z");
+        assert!(matches!(r.receive(&body, Some(&sig)), Ok(Delivery::Refetch { .. })), "{id:?}");
+    }
+}
