@@ -201,6 +201,10 @@ struct Shown {
     stamp: HashMap<String, Option<jiff::Timestamp>>,
     /// The rows that were live last time.
     live: HashSet<String>,
+    /// Rows a write-back PATCH was answered 404 `object_not_found` for (deleted, or no
+    /// longer shared): not written to again until a fetch returns them. Without this, a row
+    /// still in the plan's texts was PATCHed, and failed, every cycle.
+    gone: HashSet<String>,
 }
 
 /// What one write-back pass did.
@@ -212,8 +216,12 @@ pub struct WriteBack {
     pub rows: Vec<(String, String)>,
     /// Rows already showing the right text.
     pub unchanged: usize,
-    /// Rows that could not be patched, with why.
+    /// Rows that could not be patched, with why. A row Notion answers 404
+    /// `object_not_found` for is here once, then counted in `gone`.
     pub failed: Vec<(String, SourceError)>,
+    /// Rows not patched because an earlier PATCH found them gone from Notion; they are
+    /// written to again once a fetch returns them.
+    pub gone: usize,
 }
 
 impl fmt::Debug for NotionClient {
@@ -526,7 +534,9 @@ impl NotionClient {
     /// `notion.feedback_property`. Uses the same rate limiter as queries. Call it only after a
     /// successful fetch and an unfrozen plan: given an empty `fetched` (a failed fetch, or an
     /// empty one the suspicious-drop guard froze), every row would look gone and be told
-    /// `ended`.
+    /// `ended`. A row Notion answered 404 `object_not_found` for is reported in
+    /// [`WriteBack::failed`] once, then skipped (counted in [`WriteBack::gone`]) until a
+    /// fetch returns it again.
     pub async fn write_back(&self, texts: &[(String, String)], fetched: &[Booking]) -> WriteBack {
         let mut out = WriteBack::default();
         if self.notion.feedback_property.is_none() {
@@ -544,18 +554,24 @@ impl NotionClient {
             }
             let live: HashSet<String> = fetched.iter().map(|b| b.id.clone()).collect();
             let mut todo = Vec::new();
+            let mut skipped: HashSet<&str> = HashSet::new();
             for (id, text) in texts {
-                if shown.text.get(id) == Some(text) {
+                if shown.gone.contains(id) {
+                    skipped.insert(id);
+                } else if shown.text.get(id) == Some(text) {
                     out.unchanged += 1;
                 } else {
                     todo.push((id.clone(), text.clone()));
                 }
             }
-            for gone in shown.live.difference(&live) {
-                if shown.text.get(gone).map(String::as_str) != Some("ended") {
-                    todo.push((gone.clone(), "ended".to_string()));
+            for left in shown.live.difference(&live) {
+                if shown.gone.contains(left) {
+                    skipped.insert(left);
+                } else if shown.text.get(left).map(String::as_str) != Some("ended") {
+                    todo.push((left.clone(), "ended".to_string()));
                 }
             }
+            out.gone = skipped.len();
             (todo, live)
         };
         todo.sort();
@@ -565,6 +581,15 @@ impl NotionClient {
                     out.written += 1;
                     out.rows.push((id.clone(), text.clone()));
                     self.shown.lock().unwrap_or_else(|p| p.into_inner()).text.insert(id, text);
+                }
+                Err(SourceError::Rejected { status: 404, code, message, request_id, .. })
+                    if code == "object_not_found" =>
+                {
+                    self.shown.lock().unwrap_or_else(|p| p.into_inner()).gone.insert(id.clone());
+                    let hint = format!(
+                        "row {id} is gone from Notion (deleted, or no longer shared with the integration); envsched stops writing to it until a fetch returns it again"
+                    );
+                    out.failed.push((id, SourceError::Rejected { status: 404, code, message, request_id, hint }));
                 }
                 Err(e) => out.failed.push((id, e)),
             }
@@ -589,7 +614,16 @@ impl BookingSource for NotionClient {
     async fn fetch(&self) -> Result<Vec<Booking>, SourceError> {
         let until = Instant::now() + self.deadline;
         match tokio::time::timeout_at(until, self.fetch_all(until)).await {
-            Ok(r) => r,
+            Ok(Ok(bookings)) => {
+                // A row the query returns exists again (restored from the trash, shared
+                // again): write-back may write to it.
+                let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
+                for b in &bookings {
+                    shown.gone.remove(&b.id);
+                }
+                Ok(bookings)
+            }
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(SourceError::Unavailable {
                 message: format!(
                     "fetching bookings took longer than notion.fetch_deadline ({:?}); Notion is slow or rate-limiting hard",

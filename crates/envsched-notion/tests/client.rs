@@ -362,3 +362,42 @@ async fn a_retry_after_wait_never_outlasts_what_the_fetch_deadline_leaves() {
     assert_eq!(got.unwrap_or_else(|e| panic!("after {took:?}: {e}")).len(), 3);
     assert!(took < Duration::from_secs(4), "took {took:?}");
 }
+
+#[tokio::test]
+async fn a_row_deleted_from_notion_after_a_fetch_is_patched_at_most_once() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    let c = client(&notion(&s.base_url, "2025-09-03"));
+    let got = c.fetch().await.unwrap();
+    let gone = got[1].id.clone();
+    let all_rows = s.rows();
+    s.set_rows(all_rows.iter().filter(|r| r.id != gone).cloned().collect());
+    let patches_to =
+        |s: &StandIn, id: &str| s.requests().iter().filter(|r| r.method == "PATCH" && r.path.ends_with(id)).count();
+    // The daemon plans again from the same fetch, and the state keeps changing.
+    let mut reports = Vec::new();
+    for text in ["starting 0/1", "starting 1/1", "ready", "ready", "waiting for db/stg-aurora"] {
+        let texts: Vec<(String, String)> = got.iter().map(|b| (b.id.clone(), text.to_string())).collect();
+        reports.push(c.write_back(&texts, &got).await);
+    }
+    assert_eq!(patches_to(&s, &gone), 1, "one PATCH learns the row is gone");
+    let (id, err) = &reports[0].failed[0];
+    assert_eq!(id, &gone);
+    assert!(err.to_string().contains(&gone) && err.to_string().contains("gone"), "{err}");
+    for (later, written) in reports[1..].iter().zip([2, 2, 0, 2]) {
+        assert!(later.failed.is_empty(), "{:?}", later.failed);
+        assert_eq!((later.written, later.gone), (written, 1));
+    }
+    // The next fetch no longer has it: it is not told `ended` either.
+    let got = c.fetch().await.unwrap();
+    assert_eq!(got.len(), 2);
+    let texts: Vec<(String, String)> = got.iter().map(|b| (b.id.clone(), "ready".to_string())).collect();
+    c.write_back(&texts, &got).await;
+    assert_eq!(patches_to(&s, &gone), 1);
+    // Restored in Notion: once a fetch shows it again, it is written to again.
+    s.set_rows(all_rows);
+    let got = c.fetch().await.unwrap();
+    let texts: Vec<(String, String)> = got.iter().map(|b| (b.id.clone(), "ready".to_string())).collect();
+    let wb = c.write_back(&texts, &got).await;
+    assert_eq!((wb.gone, wb.failed.len()), (0, 0));
+    assert_eq!(patches_to(&s, &gone), 2);
+}
