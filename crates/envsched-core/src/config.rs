@@ -4,6 +4,8 @@
 //! reference, `config/envsched.example.toml` shows every key). [`Config::from_toml`] parses
 //! and validates it into [`Config`], the typed value the rest of envsched uses. Validation
 //! happens once, here, and reports *every* problem with the key it concerns and the fix.
+//! No error prints a value that looks like a Notion token, whatever the key
+//! ([`redact_tokens`]).
 
 use std::collections::{BTreeSet, HashSet};
 use std::str::FromStr;
@@ -755,9 +757,48 @@ pub struct ConfigIssue {
 }
 
 /// Deserializes a TOML document into the file model without validating it (for callers that
-/// add to it before [`Config::from_file`]). The message carries line, column and key.
+/// add to it before [`Config::from_file`]). The message carries line, column and key, with
+/// anything that looks like a Notion token redacted ([`redact_tokens`]): toml quotes the
+/// offending source line.
 pub fn parse_file(text: &str) -> Result<ConfigFile, String> {
-    toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    toml::from_str(text).map_err(|e| redact_tokens(e.to_string().trim_end()))
+}
+
+/// Prefixes of Notion integration tokens.
+const TOKEN_PREFIXES: [&str; 2] = ["ntn_", "secret_"];
+
+/// At least this many letters and digits after a prefix make a token (real ones carry 40 or
+/// more; `secret_garden` stays readable).
+const TOKEN_MIN_TAIL: usize = 16;
+
+/// `text` with every run that looks like a Notion token (`ntn_` or `secret_` followed by at
+/// least 16 ASCII letters and digits) replaced by its prefix and a note saying why. Every
+/// config error passes through here, whatever the key: a token pasted into the wrong key
+/// must not reach a terminal, a CI log or Datadog.
+pub fn redact_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let token = TOKEN_PREFIXES.iter().find_map(|prefix| {
+            let tail = rest.strip_prefix(prefix)?;
+            let len = tail.bytes().take_while(u8::is_ascii_alphanumeric).count();
+            (len >= TOKEN_MIN_TAIL).then_some((*prefix, prefix.len() + len))
+        });
+        match token {
+            Some((prefix, len)) => {
+                out.push_str(prefix);
+                out.push_str(
+                    "…(redacted, looks like a Notion token: tokens belong in the environment variable named by notion.token_env)",
+                );
+                rest = &rest[len..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
 }
 
 /// Parses a duration written like `30s`, `10m`, `1h 30m` or ISO 8601 `PT10M`.
@@ -771,8 +812,14 @@ struct Validator {
 }
 
 impl Validator {
+    /// Records a problem. Values quoted in the message or fix are redacted if they look like
+    /// a Notion token.
     fn issue(&mut self, key: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) {
-        self.issues.push(ConfigIssue { key: key.into(), message: message.into(), fix: fix.into() });
+        self.issues.push(ConfigIssue {
+            key: key.into(),
+            message: redact_tokens(&message.into()),
+            fix: redact_tokens(&fix.into()),
+        });
     }
 
     fn zone(&mut self, key: &str, name: &str) -> Option<TimeZone> {

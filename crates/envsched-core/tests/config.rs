@@ -154,3 +154,33 @@ fn errors_are_typed_for_callers() {
     assert!(matches!(Config::from_toml("x = ", "t"), Err(ConfigError::Syntax { .. })));
     assert!(matches!(Config::from_toml("time_zone = \"Nowhere/Land\"", "t"), Err(ConfigError::Invalid { .. })));
 }
+
+#[test]
+fn a_notion_token_pasted_into_any_key_is_never_echoed_in_config_errors() {
+    let ntn = "ntn_4193082154a8Zx9QmL2vKp7TsW1yBn5cRd3fGh6jUe0oIq";
+    let secret = "secret_veAgCQ8ruUoUryHSuVk88FJ6EBX8g4YQopdB2Gj9axy";
+    let cases = [
+        // Values the validator quotes.
+        format!("time_zone = \"{secret}\"\n[notion]\ndatabase_id = \"{ntn}\"\ndata_source_id = \"{secret}\"\n"),
+        // A TOML syntax error quotes the source line.
+        format!("[notion]\ndatabase_id = {ntn}\n"),
+        // A type error quotes the line too.
+        format!("[notion]\nrequests_per_second = \"{secret}\"\n"),
+    ];
+    for toml in &cases {
+        let msg = invalid(toml);
+        for token in [ntn, secret] {
+            let body = token.split_once('_').unwrap().1;
+            assert!(!msg.contains(&body[..12]), "echoed a token:\n{msg}");
+        }
+        assert!(msg.contains("redacted, looks like a Notion token"), "says why a value is hidden:\n{msg}");
+        assert!(msg.contains("notion.token_env"), "says where tokens belong:\n{msg}");
+    }
+    // Still names the keys.
+    let msg = invalid(&cases[0]);
+    for key in ["time_zone:", "notion.database_id:", "notion.data_source_id:"] {
+        assert!(msg.contains(key), "missing {key:?} in:\n{msg}");
+    }
+    // A value that merely starts like one is shown as written.
+    assert!(invalid("time_zone = \"secret_garden\"\n").contains("\"secret_garden\""));
+}

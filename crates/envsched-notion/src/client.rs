@@ -12,6 +12,12 @@
 //!   limiter (`notion.requests_per_second`, default 3). 429 and 529 are retried after their
 //!   `Retry-After`; 5xx, edge errors with a non-JSON body and transport errors with
 //!   exponential backoff and jitter. A whole fetch is bounded by `notion.fetch_deadline`.
+//! * **Waits are capped**: no single wait exceeds
+//!   30 s or a quarter of `notion.fetch_deadline`, whichever is less, so a Notion that asks
+//!   for an hour but is back in 20 s is probed again soon; and within a fetch no wait
+//!   outlasts what the deadline leaves, less a margin for the retried request (a tenth of
+//!   the deadline, at most 1 s). When nothing is left, the fetch ends with Notion's own
+//!   answer rather than waiting out the deadline.
 //! * **Failures** become [`SourceError`]s that say what happened (status, code, message,
 //!   request id) and what to check; the reconcile cycle then freezes.
 //! * **Secrets.** The token is a [`SecretString`]: it is sent only in the `Authorization`
@@ -39,7 +45,8 @@ pub struct RetryPolicy {
     pub max_retries: usize,
     /// First backoff delay.
     pub min_delay: Duration,
-    /// Largest backoff delay (a longer `Retry-After` still wins).
+    /// Largest backoff delay (a longer `Retry-After` still wins, within the caps the
+    /// [module docs](crate::client) describe).
     pub max_delay: Duration,
 }
 
@@ -133,6 +140,14 @@ impl ApiError {
     }
 }
 
+/// The longest single wait before a retry, whatever `Retry-After` says: the client probes
+/// again at least this often (also at most a quarter of `notion.fetch_deadline`).
+const MAX_SINGLE_WAIT: Duration = Duration::from_secs(30);
+
+/// The most a fetch keeps for its retried request when cutting a wait to its deadline (also
+/// at most a tenth of the deadline).
+const MAX_DEADLINE_MARGIN: Duration = Duration::from_secs(1);
+
 /// Spaces requests to at most `rate` per second (no bursts: simple, and within Notion's
 /// documented average by construction).
 #[derive(Debug)]
@@ -186,6 +201,10 @@ struct Shown {
     stamp: HashMap<String, Option<jiff::Timestamp>>,
     /// The rows that were live last time.
     live: HashSet<String>,
+    /// Rows a write-back PATCH was answered 404 `object_not_found` for (deleted, or no
+    /// longer shared): not written to again until a fetch returns them. Without this, a row
+    /// still in the plan's texts was PATCHed, and failed, every cycle.
+    gone: HashSet<String>,
 }
 
 /// What one write-back pass did.
@@ -197,8 +216,12 @@ pub struct WriteBack {
     pub rows: Vec<(String, String)>,
     /// Rows already showing the right text.
     pub unchanged: usize,
-    /// Rows that could not be patched, with why.
+    /// Rows that could not be patched, with why. A row Notion answers 404
+    /// `object_not_found` for is here once, then counted in `gone`.
     pub failed: Vec<(String, SourceError)>,
+    /// Rows not patched because an earlier PATCH found them gone from Notion; they are
+    /// written to again once a fetch returns them.
+    pub gone: usize,
 }
 
 impl fmt::Debug for NotionClient {
@@ -319,8 +342,16 @@ impl NotionClient {
         }
     }
 
-    /// One request with retries and backoff (Retry-After wins when longer).
-    async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+    /// One request with retries and backoff (Retry-After wins when longer), each wait capped
+    /// by [`Self::wait_before_retry`]. `until` is the fetch's deadline, if the request is
+    /// part of one.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        until: Option<Instant>,
+    ) -> Result<Value, ApiError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
@@ -329,12 +360,38 @@ impl NotionClient {
         (|| self.once(method.clone(), path, body))
             .retry(backoff)
             .when(ApiError::retryable)
-            .adjust(|e: &ApiError, next: Option<Duration>| next.map(|d| e.retry_after().map_or(d, |ra| ra.max(d))))
+            .adjust(|e: &ApiError, next: Option<Duration>| self.wait_before_retry(e, next, until, Instant::now()))
             .await
     }
 
+    /// How long to wait before retrying after `e`, given the backoff's `next` delay (`None`:
+    /// retries are used up), the fetch's deadline `until` and the time `now`. `None` stops
+    /// retrying, so the caller gets `e` itself.
+    ///
+    /// * The wait is `Retry-After` when Notion sent one and it is longer than the backoff.
+    /// * It is at most 30 s or a quarter of `notion.fetch_deadline`, whichever is less: a
+    ///   `Retry-After: 3600` must not keep the client from noticing that Notion is back.
+    /// * Within a fetch, it is at most what the deadline leaves less a margin for the retried
+    ///   request (a tenth of the deadline, at most 1 s). With no time left, no retry: the
+    ///   fetch fails with Notion's answer (HTTP 429 …) instead of a bare deadline error.
+    fn wait_before_retry(
+        &self,
+        e: &ApiError,
+        next: Option<Duration>,
+        until: Option<Instant>,
+        now: Instant,
+    ) -> Option<Duration> {
+        let backoff = next?;
+        let wanted = e.retry_after().map_or(backoff, |ra| ra.max(backoff));
+        let wait = wanted.min(MAX_SINGLE_WAIT.min(self.deadline / 4));
+        let Some(until) = until else { return Some(wait) };
+        let margin = MAX_DEADLINE_MARGIN.min(self.deadline / 10);
+        let left = until.saturating_duration_since(now).saturating_sub(margin);
+        (!left.is_zero()).then(|| wait.min(left))
+    }
+
     /// The query path, discovering the data source under 2025-09-03.
-    async fn query_path(&self) -> Result<String, SourceError> {
+    async fn query_path(&self, until: Option<Instant>) -> Result<String, SourceError> {
         if self.legacy() {
             return Ok(format!("/v1/databases/{}/query", self.database_id()));
         }
@@ -342,7 +399,7 @@ impl NotionClient {
             return Ok(format!("/v1/data_sources/{ds}/query"));
         }
         let db = self
-            .call(Method::GET, &format!("/v1/databases/{}", self.database_id()), None)
+            .call(Method::GET, &format!("/v1/databases/{}", self.database_id()), None, until)
             .await
             .map_err(|e| e.into_source_error("retrieving the database"))?;
         let ids: Vec<String> = db
@@ -370,13 +427,21 @@ impl NotionClient {
 
     /// The schema: the database's (2022-06-28) or data source's (2025-09-03) `properties`.
     pub async fn schema(&self) -> Result<Value, SourceError> {
+        self.schema_until(None).await
+    }
+
+    /// [`Self::schema`], within a fetch's deadline `until`.
+    async fn schema_until(&self, until: Option<Instant>) -> Result<Value, SourceError> {
         let path = if self.legacy() {
             format!("/v1/databases/{}", self.database_id())
         } else {
-            let q = self.query_path().await?;
+            let q = self.query_path(until).await?;
             q.trim_end_matches("/query").to_string()
         };
-        let v = self.call(Method::GET, &path, None).await.map_err(|e| e.into_source_error("retrieving the schema"))?;
+        let v = self
+            .call(Method::GET, &path, None, until)
+            .await
+            .map_err(|e| e.into_source_error("retrieving the schema"))?;
         v.get("properties")
             .cloned()
             .ok_or_else(|| SourceError::Schema { message: format!("GET {path} returned no properties") })
@@ -384,11 +449,11 @@ impl NotionClient {
 
     /// The status property's type, from the schema the first time (one extra request per
     /// process). A missing or wrongly typed property is a schema error naming it.
-    async fn status_kind(&self) -> Result<String, SourceError> {
+    async fn status_kind(&self, until: Option<Instant>) -> Result<String, SourceError> {
         if let Some(k) = self.status_kind.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             return Ok(k);
         }
-        let props = self.schema().await?;
+        let props = self.schema_until(until).await?;
         let name = &self.notion.status_property;
         let kind = match props.get(name).and_then(|p| p.get("type")).and_then(Value::as_str) {
             Some(k @ ("status" | "select")) => k.to_string(),
@@ -426,9 +491,11 @@ impl NotionClient {
         body
     }
 
-    async fn fetch_all(&self) -> Result<Vec<Booking>, SourceError> {
-        let path = self.query_path().await?;
-        let kind = self.status_kind().await?;
+    /// Every page of the query; `until` is the fetch's deadline, for the retry waits.
+    async fn fetch_all(&self, until: Instant) -> Result<Vec<Booking>, SourceError> {
+        let until = Some(until);
+        let path = self.query_path(until).await?;
+        let kind = self.status_kind(until).await?;
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen: HashSet<String> = HashSet::new();
@@ -436,7 +503,7 @@ impl NotionClient {
         for page_no in 1..=101 {
             let body = self.filter(&kind, cursor.as_deref());
             let v = self
-                .call(Method::POST, &path, Some(&body))
+                .call(Method::POST, &path, Some(&body), until)
                 .await
                 .map_err(|e| e.into_source_error(&format!("querying bookings (page {page_no})")))?;
             let page = parse_query_response(&v.to_string(), &self.notion)?;
@@ -467,7 +534,9 @@ impl NotionClient {
     /// `notion.feedback_property`. Uses the same rate limiter as queries. Call it only after a
     /// successful fetch and an unfrozen plan: given an empty `fetched` (a failed fetch, or an
     /// empty one the suspicious-drop guard froze), every row would look gone and be told
-    /// `ended`.
+    /// `ended`. A row Notion answered 404 `object_not_found` for is reported in
+    /// [`WriteBack::failed`] once, then skipped (counted in [`WriteBack::gone`]) until a
+    /// fetch returns it again.
     pub async fn write_back(&self, texts: &[(String, String)], fetched: &[Booking]) -> WriteBack {
         let mut out = WriteBack::default();
         if self.notion.feedback_property.is_none() {
@@ -485,18 +554,24 @@ impl NotionClient {
             }
             let live: HashSet<String> = fetched.iter().map(|b| b.id.clone()).collect();
             let mut todo = Vec::new();
+            let mut skipped: HashSet<&str> = HashSet::new();
             for (id, text) in texts {
-                if shown.text.get(id) == Some(text) {
+                if shown.gone.contains(id) {
+                    skipped.insert(id);
+                } else if shown.text.get(id) == Some(text) {
                     out.unchanged += 1;
                 } else {
                     todo.push((id.clone(), text.clone()));
                 }
             }
-            for gone in shown.live.difference(&live) {
-                if shown.text.get(gone).map(String::as_str) != Some("ended") {
-                    todo.push((gone.clone(), "ended".to_string()));
+            for left in shown.live.difference(&live) {
+                if shown.gone.contains(left) {
+                    skipped.insert(left);
+                } else if shown.text.get(left).map(String::as_str) != Some("ended") {
+                    todo.push((left.clone(), "ended".to_string()));
                 }
             }
+            out.gone = skipped.len();
             (todo, live)
         };
         todo.sort();
@@ -506,6 +581,15 @@ impl NotionClient {
                     out.written += 1;
                     out.rows.push((id.clone(), text.clone()));
                     self.shown.lock().unwrap_or_else(|p| p.into_inner()).text.insert(id, text);
+                }
+                Err(SourceError::Rejected { status: 404, code, message, request_id, .. })
+                    if code == "object_not_found" =>
+                {
+                    self.shown.lock().unwrap_or_else(|p| p.into_inner()).gone.insert(id.clone());
+                    let hint = format!(
+                        "row {id} is gone from Notion (deleted, or no longer shared with the integration); envsched stops writing to it until a fetch returns it again"
+                    );
+                    out.failed.push((id, SourceError::Rejected { status: 404, code, message, request_id, hint }));
                 }
                 Err(e) => out.failed.push((id, e)),
             }
@@ -519,7 +603,7 @@ impl NotionClient {
         let Some(prop) = &self.notion.feedback_property else { return Ok(()) };
         let text: String = text.chars().take(2000).collect();
         let body = json!({"properties": {prop: {"rich_text": [{"type": "text", "text": {"content": text}}]}}});
-        self.call(Method::PATCH, &format!("/v1/pages/{page_id}"), Some(&body))
+        self.call(Method::PATCH, &format!("/v1/pages/{page_id}"), Some(&body), None)
             .await
             .map(|_| ())
             .map_err(|e| e.into_source_error(&format!("writing back to row {page_id}")))
@@ -528,8 +612,18 @@ impl NotionClient {
 
 impl BookingSource for NotionClient {
     async fn fetch(&self) -> Result<Vec<Booking>, SourceError> {
-        match tokio::time::timeout(self.deadline, self.fetch_all()).await {
-            Ok(r) => r,
+        let until = Instant::now() + self.deadline;
+        match tokio::time::timeout_at(until, self.fetch_all(until)).await {
+            Ok(Ok(bookings)) => {
+                // A row the query returns exists again (restored from the trash, shared
+                // again): write-back may write to it.
+                let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
+                for b in &bookings {
+                    shown.gone.remove(&b.id);
+                }
+                Ok(bookings)
+            }
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(SourceError::Unavailable {
                 message: format!(
                     "fetching bookings took longer than notion.fetch_deadline ({:?}); Notion is slow or rate-limiting hard",

@@ -326,3 +326,78 @@ async fn a_500_storm_freezes_the_cycle_with_the_error_and_no_actions() {
     assert!(r.applied.is_empty());
     assert_eq!(fleet.snapshot().ecs_services[0].desired_count, 2, "nothing was stopped");
 }
+
+#[tokio::test]
+async fn an_hour_long_retry_after_is_cut_short_so_the_fetch_succeeds_soon_after_notion_recovers() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    // Notion asks for an hour, twice, and is back by the second retry.
+    s.push_faults([Fault::RateLimited(3600), Fault::RateLimited(3600)]);
+    let mut n = notion(&s.base_url, "2022-06-28");
+    n.fetch_deadline = "4s".into();
+    let started = std::time::Instant::now();
+    let got = client(&n).fetch().await;
+    let took = started.elapsed();
+    assert_eq!(got.unwrap_or_else(|e| panic!("after {took:?}: {e}")).len(), 3);
+    let q = s.requests();
+    assert_eq!(q.iter().map(|r| r.status).collect::<Vec<_>>(), [429, 429, 200, 200]);
+    // Each wait is at most a quarter of the deadline (1 s here), so the client re-probes.
+    for pair in q[..3].windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(gap >= Duration::from_millis(900) && gap < Duration::from_millis(1500), "waited {gap:?}");
+    }
+    assert!(took < Duration::from_secs(3), "took {took:?}, the deadline is 4 s");
+}
+
+#[tokio::test]
+async fn a_retry_after_wait_never_outlasts_what_the_fetch_deadline_leaves() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    // 3 s of the 4 s deadline go on a slow schema request; then Notion asks for an hour.
+    s.push_faults([Fault::Slow(Duration::from_secs(3)), Fault::RateLimited(3600)]);
+    let mut n = notion(&s.base_url, "2022-06-28");
+    n.fetch_deadline = "4s".into();
+    let started = std::time::Instant::now();
+    let got = client(&n).fetch().await;
+    let took = started.elapsed();
+    // The wait is cut to what is left less a margin for the retried request itself.
+    assert_eq!(got.unwrap_or_else(|e| panic!("after {took:?}: {e}")).len(), 3);
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+}
+
+#[tokio::test]
+async fn a_row_deleted_from_notion_after_a_fetch_is_patched_at_most_once() {
+    let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
+    let c = client(&notion(&s.base_url, "2025-09-03"));
+    let got = c.fetch().await.unwrap();
+    let gone = got[1].id.clone();
+    let all_rows = s.rows();
+    s.set_rows(all_rows.iter().filter(|r| r.id != gone).cloned().collect());
+    let patches_to =
+        |s: &StandIn, id: &str| s.requests().iter().filter(|r| r.method == "PATCH" && r.path.ends_with(id)).count();
+    // The daemon plans again from the same fetch, and the state keeps changing.
+    let mut reports = Vec::new();
+    for text in ["starting 0/1", "starting 1/1", "ready", "ready", "waiting for db/stg-aurora"] {
+        let texts: Vec<(String, String)> = got.iter().map(|b| (b.id.clone(), text.to_string())).collect();
+        reports.push(c.write_back(&texts, &got).await);
+    }
+    assert_eq!(patches_to(&s, &gone), 1, "one PATCH learns the row is gone");
+    let (id, err) = &reports[0].failed[0];
+    assert_eq!(id, &gone);
+    assert!(err.to_string().contains(&gone) && err.to_string().contains("gone"), "{err}");
+    for (later, written) in reports[1..].iter().zip([2, 2, 0, 2]) {
+        assert!(later.failed.is_empty(), "{:?}", later.failed);
+        assert_eq!((later.written, later.gone), (written, 1));
+    }
+    // The next fetch no longer has it: it is not told `ended` either.
+    let got = c.fetch().await.unwrap();
+    assert_eq!(got.len(), 2);
+    let texts: Vec<(String, String)> = got.iter().map(|b| (b.id.clone(), "ready".to_string())).collect();
+    c.write_back(&texts, &got).await;
+    assert_eq!(patches_to(&s, &gone), 1);
+    // Restored in Notion: once a fetch shows it again, it is written to again.
+    s.set_rows(all_rows);
+    let got = c.fetch().await.unwrap();
+    let texts: Vec<(String, String)> = got.iter().map(|b| (b.id.clone(), "ready".to_string())).collect();
+    let wb = c.write_back(&texts, &got).await;
+    assert_eq!((wb.gone, wb.failed.len()), (0, 0));
+    assert_eq!(patches_to(&s, &gone), 2);
+}

@@ -42,8 +42,15 @@ impl WebhookSink for Wakeup {
              in the variable named by notion.webhook_token_env, then restart"
         );
     }
-    fn rejected(&self, why: &Rejected) {
-        tracing::warn!(error.kind = "webhook", error.message = %why, "Refused a webhook delivery: {why}");
+    fn rejected(&self, why: &Rejected, suppressed: u64) {
+        // At most one line a minute (the route throttles): a flood of forged requests must
+        // not flood the logs.
+        tracing::warn!(
+            error.kind = "webhook",
+            error.message = %why,
+            suppressed,
+            "Refused a webhook delivery: {why} ({suppressed} more refused since the previous such line)"
+        );
     }
 }
 

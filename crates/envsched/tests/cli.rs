@@ -453,3 +453,15 @@ fn unicode_width(s: &str) -> usize {
         .map(|c| if ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c) { 2 } else { 1 })
         .sum()
 }
+
+#[test]
+fn check_never_prints_a_notion_token_pasted_into_the_config() {
+    let f = Files::new();
+    let token = "ntn_4193082154a8Zx9QmL2vKp7TsW1yBn5cRd3fGh6jUe0oIq";
+    f.write("config.toml", &CONFIG.replace("[notion]\n", &format!("[notion]\ndatabase_id = \"{token}\"\n")));
+    let o = envsched(&["check", "--config", "config.toml"], &f);
+    assert_eq!(o.status.code(), Some(1), "stdout: {}", stdout(&o));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains(&token[4..16]), "echoed the token: {all}");
+    assert!(stderr(&o).contains("notion.database_id") && stderr(&o).contains("redacted"), "{}", stderr(&o));
+}
