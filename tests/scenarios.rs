@@ -220,3 +220,56 @@ fn two_copies_applying_the_same_plan_do_no_harm() {
     assert_eq!(s.fleet.snapshot().ecs_services[2].desired_count, 1);
     assert!(s.clock.now() == jst("2026-11-24T09:00"));
 }
+
+#[test]
+fn tags_removed_from_five_parked_services_are_healed_and_each_comes_back_at_its_real_size() {
+    let mut config =
+        String::from("time_zone = \"Asia/Tokyo\"\n[schedule]\nlead = \"0s\"\n[[environments]]\nname = \"stg1\"\n");
+    let mut observed = all_down();
+    observed.ecs_services.clear();
+    observed.aurora_clusters.clear();
+    for i in 0..5u32 {
+        config.push_str(&format!(
+            "[[targets]]\nname = \"services/svc{i}\"\nenvironment = \"stg1\"\necs = {{ cluster = \"stg1\", service = \"svc{i}\" }}\n"
+        ));
+        observed.ecs_services.push(envsched_core::ObservedService {
+            place: Default::default(),
+            cluster: "stg1".into(),
+            service: format!("svc{i}"),
+            desired_count: i + 2,
+            running_count: i + 2,
+            pending_count: 0,
+            tags: Default::default(),
+            autoscaling: (i == 0).then_some(envsched_core::Capacity { min: 2, max: 4 }),
+        });
+    }
+    let all: Vec<String> = (0..5).map(|i| format!("services/svc{i}")).collect();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let morning = booking("m", &all, "2026-11-25T09:00", "2026-11-25T12:00");
+    let mut s = Scenario::with_config(&config, "2026-11-24T20:00", observed, vec![morning], vec![]);
+    s.run_until("2026-11-24T20:05");
+    assert!(s.fleet.snapshot().ecs_services.iter().all(|svc| svc.desired_count == 0), "parked for the night");
+    // Overnight, CI deploys every service with ecspresso: it removes keys its definition lacks.
+    for i in 0..5 {
+        s.fleet.untag_by_hand(
+            "stg1",
+            &format!("svc{i}"),
+            &["envsched:count", "envsched:autoscaling", "envsched:state"],
+        );
+    }
+    let night = s.run_until("2026-11-24T20:10");
+    let healed: Vec<&envsched_core::Applied> = night
+        .iter()
+        .flat_map(|r| &r.applied)
+        .filter(|a| a.action.cause == envsched_core::Cause::Heal && matches!(a.outcome, Outcome::Done(_)))
+        .collect();
+    assert_eq!(healed.len(), 5, "one heal per service: {healed:#?}");
+    assert!(healed.iter().all(|a| a.action.reason.contains("ecspresso deploy")));
+    s.clock.advance(jiff::SignedDuration::from_mins(12 * 60 + 45));
+    s.run_until("2026-11-25T09:05");
+    let after = s.fleet.snapshot();
+    for (i, svc) in after.ecs_services.iter().enumerate() {
+        assert_eq!(svc.desired_count, i as u32 + 2, "{}", svc.service);
+    }
+    assert_eq!(after.ecs_services[0].autoscaling, Some(envsched_core::Capacity { min: 2, max: 4 }));
+}
