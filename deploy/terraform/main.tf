@@ -1,7 +1,8 @@
 # What envsched needs in AWS to run as one Fargate task: its image repository, two roles
 # (execution: pull the image and read the secrets; task: exactly the calls the fleet makes),
 # the secrets (values are put outside Terraform, so they never enter the state), a log group
-# for the log router, and a security group. The ECS service itself is deployed by ecspresso
+# for the log router, a security group, and the DynamoDB table of the lease that makes one
+# copy of envsched the active one ([aws.lease]). The ECS service itself is deployed by ecspresso
 # (../ecspresso), which reads this state through its tfstate plugin.
 
 data "aws_caller_identity" "current" {}
@@ -30,6 +31,19 @@ resource "aws_secretsmanager_secret" "notion" {
 resource "aws_secretsmanager_secret" "datadog_api_key" {
   name        = "${var.name}/datadog-api-key"
   description = "Datadog API key for the Agent and the log router in the envsched task."
+}
+
+# One item per lease key: {pk, owner, expires_at, renewed_at}, written with conditional puts
+# (README "Reliability"). A few requests a minute: on-demand costs next to nothing.
+resource "aws_dynamodb_table" "lease" {
+  name         = "${var.name}-lease"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
 }
 
 resource "aws_cloudwatch_log_group" "log_router" {
@@ -130,6 +144,19 @@ data "aws_iam_policy_document" "task" {
       sid       = "StartStopManagedDbClusters"
       actions   = ["rds:StartDBCluster", "rds:StopDBCluster"]
       resources = var.managed_db_cluster_arns
+    }
+  }
+
+  # The lease: read, take/renew (conditional put) and release (conditional delete) the one
+  # item of this deployment's key, in this table only.
+  statement {
+    sid       = "OneActiveCopy"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.lease.arn]
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:LeadingKeys"
+      values   = [var.lease_key]
     }
   }
 

@@ -27,3 +27,8 @@ output "security_group_id" {
 output "log_router_log_group" {
   value = aws_cloudwatch_log_group.log_router.name
 }
+
+output "lease_table" {
+  description = "The config's [aws.lease] table."
+  value       = aws_dynamodb_table.lease.name
+}

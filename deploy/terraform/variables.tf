@@ -22,7 +22,7 @@ variable "assume_role_arns" {
 }
 
 variable "tag_prefix" {
-  description = "The config's [tags] prefix: envsched may write only <prefix>count and <prefix>autoscaling."
+  description = "The config's [tags] prefix: envsched may write only <prefix>count, <prefix>autoscaling and <prefix>state."
   type        = string
   default     = "envsched:"
 }
@@ -42,4 +42,10 @@ variable "log_retention_days" {
   description = "Retention of the log router's own logs in CloudWatch (envsched's logs go to Datadog)."
   type        = number
   default     = 30
+}
+
+variable "lease_key" {
+  description = "The config's [aws.lease] key (default \"envsched\"): the only lease item the task role may read and write."
+  type        = string
+  default     = "envsched"
 }

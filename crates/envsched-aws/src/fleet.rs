@@ -18,6 +18,7 @@ use envsched_core::{
 };
 use futures_util::future::join_all;
 
+use crate::lease::Fence;
 use crate::pace::{Buckets, Pacing};
 
 /// API calls made, by operation name.
@@ -25,7 +26,8 @@ pub type CallCounts = BTreeMap<&'static str, usize>;
 
 /// Every API the fleet calls, named as IAM actions (the call counts use the same names).
 /// `deploy/terraform` grants exactly these; a test checks it. `sts:AssumeRole` is made by the
-/// SDK's credentials provider, only for environments with an `aws.role_arn`.
+/// SDK's credentials provider, only for environments with an `aws.role_arn`; the `dynamodb:`
+/// calls by the lease ([`crate::DynamoLease`]), only with `[aws.lease]`.
 pub const IAM_ACTIONS: &[&str] = &[
     "ecs:ListServices",
     "ecs:DescribeServices",
@@ -37,6 +39,9 @@ pub const IAM_ACTIONS: &[&str] = &[
     "rds:StartDBCluster",
     "rds:StopDBCluster",
     "sts:AssumeRole",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
 ];
 
 /// How the fleet paces and retries its calls.
@@ -83,6 +88,8 @@ pub struct AwsFleet {
     /// Turns true at shutdown ([`Fleet::halt`]): a call still waiting for its token is never
     /// sent.
     halted: tokio::sync::watch::Sender<bool>,
+    /// Until when this copy may write ([`crate::lease`]); open without a lease.
+    fence: Arc<Fence>,
 }
 
 /// The API families, each with its own bucket.
@@ -96,7 +103,7 @@ enum Family {
 }
 
 /// An SDK error as one line, with the whole source chain.
-fn describe<E: std::error::Error>(e: &E) -> String {
+pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {
@@ -198,7 +205,19 @@ impl AwsFleet {
             places: tokio::sync::Mutex::new(HashMap::new()),
             calls: Mutex::new(CallCounts::new()),
             halted: tokio::sync::watch::channel(false).0,
+            fence: Arc::new(Fence::open()),
         }
+    }
+
+    /// The same fleet, writing only while `fence` allows it (the lease is held).
+    pub fn with_fence(mut self, fence: Arc<Fence>) -> Self {
+        self.fence = fence;
+        self
+    }
+
+    /// The SDK config of the default place (for the lease's client).
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.base
     }
 
     /// A fleet on the standard credential chain, in `region` or the chain's Region.
@@ -270,6 +289,17 @@ impl AwsFleet {
     fn count(&self, op: &'static str) {
         debug_assert!(IAM_ACTIONS.contains(&op), "{op} is missing from IAM_ACTIONS (and the deploy IAM policy)");
         *self.calls.lock().unwrap_or_else(|p| p.into_inner()).entry(op).or_default() += 1;
+    }
+
+    /// A mutating call about to be sent, immediately before it is: not after a halt, not
+    /// without the lease. Counts it.
+    fn write(&self, op: &'static str) -> Result<(), FleetError> {
+        if *self.halted.borrow() {
+            return Err(FleetError::Stopping);
+        }
+        self.fence.check().map_err(|reason| FleetError::NotHolder { reason })?;
+        self.count(op);
+        Ok(())
     }
 
     /// Waits for `op`'s token (see [`AwsFleet::token`]) and counts the call.
@@ -547,7 +577,7 @@ impl AwsFleet {
             Step::AlreadyDone(why) => Ok(Outcome::AlreadyDone(why)),
             Step::Refuse(why) => Err(refused(why)),
             Step::Scale(to) => {
-                self.count("ecs:UpdateService");
+                self.write("ecs:UpdateService")?;
                 c.ecs
                     .update_service()
                     .cluster(cluster)
@@ -559,7 +589,7 @@ impl AwsFleet {
                 Ok(Outcome::Done(format!("desiredCount {desired} → {to}")))
             }
             Step::Tag(set) => {
-                self.count("ecs:TagResource");
+                self.write("ecs:TagResource")?;
                 let detail = set.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
                 let tags: Vec<Tag> = set.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
                 c.ecs
@@ -572,7 +602,7 @@ impl AwsFleet {
                 Ok(Outcome::Done(format!("tagged {detail}")))
             }
             Step::Autoscaling(want) => {
-                self.count("application-autoscaling:RegisterScalableTarget");
+                self.write("application-autoscaling:RegisterScalableTarget")?;
                 c.autoscaling
                     .register_scalable_target()
                     .service_namespace(ServiceNamespace::Ecs)
@@ -594,7 +624,8 @@ impl AwsFleet {
         let status = AuroraStatus::from(cluster.status().unwrap_or("unknown").to_string());
         match (&a.op, &status) {
             (Op::Start, AuroraStatus::Stopped) => {
-                self.call(c, Family::Rds, "rds:StartDBCluster").await?;
+                self.token(c, Family::Rds).await?;
+                self.write("rds:StartDBCluster")?;
                 c.rds
                     .start_db_cluster()
                     .db_cluster_identifier(id)
@@ -607,7 +638,8 @@ impl AwsFleet {
                 Ok(Outcome::AlreadyDone(format!("already {status}")))
             }
             (Op::Stop, AuroraStatus::Available) => {
-                self.call(c, Family::Rds, "rds:StopDBCluster").await?;
+                self.token(c, Family::Rds).await?;
+                self.write("rds:StopDBCluster")?;
                 c.rds
                     .stop_db_cluster()
                     .db_cluster_identifier(id)
@@ -669,6 +701,9 @@ impl Fleet for AwsFleet {
             Ok(o) => o,
             Err(FleetError::Stopping) => {
                 Outcome::Skipped("envsched is shutting down: not sent; the next envsched will do it".into())
+            }
+            Err(FleetError::NotHolder { reason }) => {
+                Outcome::Skipped(format!("not sent: {reason}; the copy that holds it will do it"))
             }
             Err(e) => Outcome::Failed(e),
         }

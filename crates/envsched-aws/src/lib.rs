@@ -22,11 +22,16 @@
 //! * **Places:** one set of clients per (role, Region), the role assumed through the SDK's
 //!   STS provider. Each place has its own token buckets per API family ([`Pacing`]); the
 //!   SDK's standard retry mode handles throttling and 5xx.
+//! * **One active copy** ([`lease`]): with `[aws.lease]`, a DynamoDB item taken and renewed
+//!   with conditional writes; every mutating call checks the holder's [`Fence`] right
+//!   before it is sent.
 #![deny(missing_docs)]
 
 pub mod ecspresso;
 mod fleet;
+pub mod lease;
 mod pace;
 
 pub use fleet::{AwsFleet, CallCounts, IAM_ACTIONS, Options};
+pub use lease::{DynamoLease, Fence, LeaseError, LeaseView};
 pub use pace::{Bucket, Pacing};

@@ -135,6 +135,45 @@ pub struct AwsSection {
     /// the ECS task's Region).
     #[serde(default)]
     pub region: Option<String>,
+    /// One active copy: a lease in a DynamoDB table. Absent: copies are not coordinated.
+    #[serde(default)]
+    pub lease: Option<LeaseSection>,
+}
+
+/// `[aws.lease]`: the DynamoDB item that makes one copy of envsched the active one.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseSection {
+    /// The DynamoDB table (partition key `pk`, a string), in `[aws] region`.
+    /// `deploy/terraform` creates it as `<name>-lease`.
+    pub table: String,
+    /// The item's key: copies with the same key exclude each other. Give each deployment
+    /// that manages a different fleet its own key. Default `"envsched"`.
+    #[serde(default = "default_lease_key")]
+    pub key: String,
+    /// How long a lease lasts unless renewed (renewed every third of it). A copy that dies
+    /// without releasing it is replaced after this long. Default `"60s"` (10s to 10m).
+    #[serde(default = "default_lease_ttl")]
+    pub ttl: String,
+}
+
+fn default_lease_key() -> String {
+    "envsched".into()
+}
+
+fn default_lease_ttl() -> String {
+    "60s".into()
+}
+
+/// The lease, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseSettings {
+    /// The DynamoDB table.
+    pub table: String,
+    /// The item's partition key value.
+    pub key: String,
+    /// How long a taken or renewed lease lasts.
+    pub ttl: std::time::Duration,
 }
 
 /// `[notion]`: the bookings database.
@@ -563,6 +602,8 @@ pub struct Config {
     pub ecspresso: Vec<EcspressoSection>,
     /// Where `run` serves HTTP.
     pub listen: std::net::SocketAddr,
+    /// The lease that makes one copy active, if configured.
+    pub lease: Option<LeaseSettings>,
 }
 
 /// Where to look for tagged resources, compiled from `[discovery]` and each environment's
@@ -933,6 +974,7 @@ impl Validator {
             tags.name = t.clone();
         }
         let discovery = Discovery { tag: tags.name.clone(), ..self.discovery(f) };
+        let lease = self.lease(f.aws.lease.as_ref());
         for (i, e) in f.ecspresso.iter().enumerate() {
             self.known_environment(f, &format!("ecspresso[{i}].environment"), e.environment.as_deref(), &e.root);
             if e.env.trim().is_empty() || e.env.contains(['/', '\\']) {
@@ -966,7 +1008,29 @@ impl Validator {
             discovery,
             ecspresso: f.ecspresso.clone(),
             listen: listen?,
+            lease,
         })
+    }
+
+    fn lease(&mut self, l: Option<&LeaseSection>) -> Option<LeaseSettings> {
+        let l = l?;
+        let t = l.table.as_str();
+        if !(3..=255).contains(&t.len()) || !t.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+            self.issue(
+                "aws.lease.table",
+                format!("{t:?} is not a DynamoDB table name"),
+                "use 3 to 255 letters, digits, '_', '-' or '.', e.g. \"envsched-lease\" (deploy/terraform's output lease_table)",
+            );
+        }
+        if l.key.trim().is_empty() || l.key.len() > 1024 {
+            self.issue(
+                "aws.lease.key",
+                format!("{:?} cannot be the lease's key", l.key),
+                "use a short name for this deployment, e.g. \"staging\" (default \"envsched\")",
+            );
+        }
+        let ttl = self.duration("aws.lease.ttl", &l.ttl, SignedDuration::from_secs(10), SignedDuration::from_mins(10));
+        Some(LeaseSettings { table: l.table.clone(), key: l.key.clone(), ttl: ttl.unsigned_abs() })
     }
 
     fn notion(&mut self, n: &NotionSection) {

@@ -93,6 +93,12 @@ pub enum FleetError {
     /// Shutdown began ([`Fleet::halt`]) before the call was sent.
     #[error("not sent: envsched is shutting down")]
     Stopping,
+    /// A lease is configured and this copy does not hold it (or could not renew it in time).
+    #[error("not sent: {reason}")]
+    NotHolder {
+        /// Why the call may not be sent.
+        reason: String,
+    },
 }
 
 impl FleetError {
@@ -103,6 +109,7 @@ impl FleetError {
             FleetError::InvalidState { .. } => "invalid-state",
             FleetError::Api { .. } => "api",
             FleetError::Stopping => "stopping",
+            FleetError::NotHolder { .. } => "not-holder",
         }
     }
 }

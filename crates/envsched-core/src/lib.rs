@@ -86,7 +86,7 @@ pub mod window;
 
 pub use booking::{Booking, BookingRef};
 pub use clock::{Clock, FixedClock};
-pub use config::{Config, ConfigError, ConfigFile, Discovery, DiscoverySource};
+pub use config::{Config, ConfigError, ConfigFile, Discovery, DiscoverySource, LeaseSettings};
 pub use cron::Cron;
 pub use desired::{Desired, DesiredState, TargetDesire, desired, next_change};
 pub use discover::{Discovered, discover, effective};

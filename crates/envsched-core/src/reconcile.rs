@@ -248,12 +248,12 @@ async fn apply_holding<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode, held: &Hash
         let failed_before = &failed;
         let results = join_all(chains.into_iter().map(|chain| async move {
             let mut outcomes = Vec::with_capacity(chain.len());
-            let mut chain_failed = false;
+            let mut chain_failed: Option<String> = None;
             for action in chain {
                 let blocked = if let Some(why) = held.get(action.target.as_str()) {
                     Some(why.clone())
-                } else if chain_failed {
-                    Some("an earlier action on this target failed".to_string())
+                } else if let Some(why) = &chain_failed {
+                    Some(why.clone())
                 } else {
                     action
                         .after
@@ -266,7 +266,12 @@ async fn apply_holding<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode, held: &Hash
                     (None, Mode::DryRun) => Outcome::DryRun,
                     (None, Mode::Apply) => fleet.apply(action).await,
                 };
-                chain_failed |= !outcome.succeeded();
+                if chain_failed.is_none() && !outcome.succeeded() {
+                    chain_failed = Some(match &outcome {
+                        Outcome::Skipped(why) => format!("an earlier action on this target was skipped ({why})"),
+                        _ => "an earlier action on this target failed".to_string(),
+                    });
+                }
                 outcomes.push(Applied { phase: phase.number, action: action.clone(), outcome });
             }
             outcomes

@@ -184,3 +184,17 @@ fn a_notion_token_pasted_into_any_key_is_never_echoed_in_config_errors() {
     // A value that merely starts like one is shown as written.
     assert!(invalid("time_zone = \"secret_garden\"\n").contains("\"secret_garden\""));
 }
+
+#[test]
+fn the_lease_is_optional_and_validated_with_the_key_named() {
+    assert_eq!(Config::from_toml("", "none.toml").unwrap().lease, None);
+    let c = Config::from_toml("[aws.lease]\ntable = \"envsched-lease\"\n", "lease.toml").unwrap();
+    let lease = c.lease.unwrap();
+    assert_eq!((lease.table.as_str(), lease.key.as_str()), ("envsched-lease", "envsched"));
+    assert_eq!(lease.ttl, std::time::Duration::from_secs(60));
+    let msg = invalid("[aws.lease]\ntable = \"my lease!\"\nttl = \"2s\"\nkey = \"\"\n");
+    assert!(msg.contains("aws.lease.table: \"my lease!\" is not a DynamoDB table name"), "{msg}");
+    assert!(msg.contains("aws.lease.ttl: \"2s\" is out of range"), "{msg}");
+    assert!(msg.contains("aws.lease.key"), "{msg}");
+    assert!(invalid("[aws.lease]\nkey = \"stg\"\n").contains("missing field `table`"));
+}

@@ -106,7 +106,7 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
         crate::telemetry::Started { listen: &config.listen.to_string(), targets: config.targets.len() }.emit();
         // Startup checks, as `check` does them: logged, never fatal (the cycles retry and
         // say what fails). A signal meanwhile skips them.
-        let aws = envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await;
+        let (aws, lease) = fleet_and_lease(&config).await;
         let place = crate::preflight::default_place(&aws);
         let checks = async {
             let (schema, reach) = tokio::join!(client.schema(), crate::preflight::aws(&aws, &config, &place));
@@ -118,6 +118,9 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
             }
             crate::preflight::log("aws", &reach);
             crate::preflight::log("ecspresso", &crate::preflight::ecspresso(&config, &config_dir));
+            if lease.is_none() {
+                crate::preflight::log("lease", &crate::preflight::lease(&config, None).await);
+            }
         };
         let mut interrupted = stop_rx.clone();
         tokio::select! {
@@ -130,12 +133,83 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
             tracing::info!("Stopped");
             return Ok(ExitCode::SUCCESS);
         }
+        // The lease is kept (taken, renewed) beside the loop, and released only once the
+        // loop has finished its calls in flight.
+        let (done_tx, mut done_rx) = tokio::sync::watch::channel(false);
+        let (coordination, keeper) = match lease {
+            Some((lease, fence)) => {
+                let (view_tx, view_rx) = tokio::sync::watch::channel(None);
+                let co = crate::daemon::Coordination { fence: fence.clone(), view: view_rx, lease: lease.describe() };
+                let keeper = tokio::spawn(async move {
+                    lease
+                        .keep(&fence, &view_tx, async move {
+                            let _ = done_rx.wait_for(|d| *d).await;
+                        })
+                        .await;
+                    // Held until here so the loop never sees the keeper gone while it runs.
+                    drop(view_tx);
+                });
+                (Some(co), Some(keeper))
+            }
+            None => (None, None),
+        };
         let fleet = crate::daemon::LoggedFleet { inner: aws, shared };
-        crate::daemon::run(&config, &client, &fleet, || fleet.inner.calls(), stop_rx).await;
+        crate::daemon::run(&config, &client, &fleet, || fleet.inner.calls(), stop_rx, coordination).await;
+        let _ = done_tx.send(true);
+        if let Some(keeper) = keeper {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), keeper).await {
+                Ok(_) => tracing::info!("Released the lease"),
+                Err(_) => tracing::warn!("Could not release the lease within 5 s; it expires on its own"),
+            }
+        }
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
         tracing::info!("Stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The AWS fleet, and with `[aws.lease]` the lease and the fence the fleet writes behind
+/// (closed until the lease is taken).
+async fn fleet_and_lease(
+    config: &envsched_core::Config,
+) -> (envsched_aws::AwsFleet, Option<(envsched_aws::DynamoLease, std::sync::Arc<envsched_aws::Fence>)>) {
+    let aws = envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await;
+    match &config.lease {
+        Some(settings) => {
+            let fence = std::sync::Arc::new(envsched_aws::Fence::closed());
+            let lease = envsched_aws::DynamoLease::new(aws.sdk_config(), settings, envsched_aws::lease::this_copy());
+            (aws.with_fence(fence.clone()), Some((lease, fence)))
+        }
+        None => (aws, None),
+    }
+}
+
+/// Takes the lease for `apply`, or says who holds it; then keeps it in the background until
+/// the returned sender says done (and releases it).
+async fn take_lease(
+    lease: envsched_aws::DynamoLease,
+    fence: std::sync::Arc<envsched_aws::Fence>,
+) -> Result<(tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>)> {
+    let sent = std::time::Instant::now();
+    match lease.acquire().await.context("cannot take the lease, so nothing was applied")? {
+        envsched_aws::LeaseView::Held { .. } => fence.held(sent, lease.ttl()),
+        envsched_aws::LeaseView::Standby { owner, expires_at } => anyhow::bail!(
+            "another envsched is the active copy: {owner} holds the lease ({}) until {expires_at:.0} unless \
+             renewed, so nothing was applied. It acts on these bookings itself; to act by hand, stop it \
+             first (its lease is released on shutdown), or use `apply --dry-run` to see what it would do",
+            lease.describe()
+        ),
+    }
+    let (done_tx, mut done_rx) = tokio::sync::watch::channel(false);
+    let keeper = tokio::spawn(async move {
+        let (view, _) = tokio::sync::watch::channel(None);
+        lease
+            .keep(&fence, &view, async move {
+                let _ = done_rx.wait_for(|d| *d).await;
+            })
+            .await;
+    });
+    Ok((done_tx, keeper))
 }
 
 /// Where `plan` and `apply` get bookings: files, or Notion.
@@ -231,12 +305,22 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     let aws = rt.block_on(crate::preflight::aws(&fleet, &config, &default_place));
     println!("\nAWS:");
     print!("{}", aws.render());
+    let lease = match &fleet {
+        Fleets::Aws(f) => config
+            .lease
+            .as_ref()
+            .map(|s| envsched_aws::DynamoLease::new(f.sdk_config(), s, envsched_aws::lease::this_copy())),
+        Fleets::Snapshot(_) => None,
+    };
+    let copies = rt.block_on(crate::preflight::lease(&config, lease.as_ref()));
+    println!("\nCopies:");
+    print!("{}", copies.render());
     let ecspresso = crate::preflight::ecspresso(&config, a.config.parent().unwrap_or(std::path::Path::new(".")));
     if !ecspresso.findings.is_empty() {
         println!("\necspresso:");
         print!("{}", ecspresso.render());
     }
-    Ok(if notion.has_errors() || aws.has_errors() {
+    Ok(if notion.has_errors() || aws.has_errors() || copies.has_errors() {
         println!("\nProblems found: fix them in Notion, in AWS or in the config, then run check again.");
         ExitCode::from(1)
     } else {
@@ -278,11 +362,28 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     // take effect at once); without it, on AWS. Either way through the reconcile cycle `run`
     // and `demo` use.
     let rt = runtime()?;
-    let fleet = rt.block_on(Fleets::new(a.inputs.observed.as_deref(), &config, at))?;
-    let clock = FixedClock(at);
     let mode = if a.dry_run { Mode::DryRun } else { Mode::Apply };
+    // On AWS with `[aws.lease]`, a real apply is one more copy: it acts only if it can take
+    // the lease, and keeps it while it acts.
+    let (fleet, lease) = match (a.inputs.observed.as_deref(), mode) {
+        (None, Mode::Apply) if config.lease.is_some() => {
+            let (aws, lease) = rt.block_on(fleet_and_lease(&config));
+            (Fleets::Aws(Box::new(aws)), lease)
+        }
+        (observed, _) => (rt.block_on(Fleets::new(observed, &config, at))?, None),
+    };
+    let keeper = match lease {
+        Some((lease, fence)) => Some(rt.block_on(take_lease(lease, fence))?),
+        None => None,
+    };
+    let clock = FixedClock(at);
     let mut state = CycleState::default();
-    let report = rt.block_on(reconcile(&config, &source, &fleet, &clock, &mut state, mode))?;
+    let report = rt.block_on(reconcile(&config, &source, &fleet, &clock, &mut state, mode));
+    if let Some((done, keeper)) = keeper {
+        let _ = done.send(true);
+        let _ = rt.block_on(tokio::time::timeout(std::time::Duration::from_secs(5), keeper));
+    }
+    let report = report?;
     let (p, applied) = (&report.plan, &report.applied);
     match a.inputs.output {
         Output::Text => print!("{}", render::plan::applied_text(p, applied, &config)),

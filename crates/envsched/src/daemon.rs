@@ -10,11 +10,17 @@
 //! halted), actions not yet started are skipped and logged, and the write-back to Notion
 //! stops. Calls in flight complete within `schedule.drain`, whatever the number of targets or
 //! rows; then the HTTP server drains and the process exits 0.
+//!
+//! One active copy: with `[aws.lease]`, a cycle runs only while this copy holds the lease
+//! ([`Coordination`]; the rules are in [`envsched_aws::lease`]). Without it the copy stands
+//! by: no Notion reads, no AWS calls, `standby` on `/ready`; it wakes when the lease changes
+//! hands, and starts afresh (a new [`CycleState`]) when it becomes the active copy.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use envsched_aws::{Fence, LeaseError, LeaseView};
 use envsched_core::{
     Action, Clock, Config, CycleState, Discovery, Fleet, FleetError, Last, Mode, Observed, Outcome, Report, TargetSet,
     Wake, WakeReason, next_wake, reconcile,
@@ -62,6 +68,8 @@ pub struct Status {
     pub poll: Duration,
     /// Why the last cycle changed nothing (frozen), if it did.
     pub frozen: Option<String>,
+    /// Why this copy is standing by (another copy holds the lease), if it is.
+    pub standby: Option<String>,
 }
 
 impl Status {
@@ -110,6 +118,107 @@ impl<F: Fleet + Sync> Fleet for LoggedFleet<F> {
     }
 }
 
+/// The lease as the loop sees it: the fence the fleet checks before every write, and the
+/// keeper's last answer ([`envsched_aws::DynamoLease::keep`]).
+pub struct Coordination {
+    /// Until when this copy may write.
+    pub fence: Arc<Fence>,
+    /// The last attempt to take or renew the lease (`None`: none has answered yet).
+    pub view: watch::Receiver<Option<Result<LeaseView, LeaseError>>>,
+    /// Where the lease lives, for the logs.
+    pub lease: String,
+}
+
+/// What the lease lets the loop do now.
+enum Gate {
+    /// This copy holds it: run the cycle.
+    Act,
+    /// Shutdown began while standing by.
+    Stop,
+}
+
+/// Where the lease stands, for logging changes once.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Active,
+    Standby,
+    Unreachable,
+    Waiting,
+}
+
+impl Coordination {
+    /// Waits until this copy holds the lease (or shutdown begins), keeping `/ready` current
+    /// and logging each change of standing once.
+    async fn gate(&mut self, shared: &Shared, stop: &mut watch::Receiver<bool>, last: &mut Standing) -> Gate {
+        loop {
+            let view = self.view.borrow_and_update().clone();
+            let standing = if self.fence.check().is_ok() {
+                Standing::Active
+            } else {
+                match &view {
+                    Some(Ok(LeaseView::Standby { .. })) => Standing::Standby,
+                    Some(Err(_)) => Standing::Unreachable,
+                    _ => Standing::Waiting,
+                }
+            };
+            if standing != *last {
+                match (&standing, &view) {
+                    (Standing::Active, _) => telemetry::LeaseState::Active { lease: &self.lease }.emit(),
+                    (Standing::Standby, Some(Ok(LeaseView::Standby { owner, .. }))) => {
+                        telemetry::LeaseState::Standby { owner, lease: &self.lease }.emit()
+                    }
+                    (Standing::Unreachable, Some(Err(e))) => {
+                        telemetry::LeaseState::Unreachable { error: &e.to_string() }.emit()
+                    }
+                    _ => {}
+                }
+            }
+            {
+                let mut st = shared.status.write().unwrap_or_else(|p| p.into_inner());
+                st.standby = match &view {
+                    Some(Ok(v @ LeaseView::Standby { .. })) if standing == Standing::Standby => Some(v.to_string()),
+                    _ if standing == Standing::Waiting => Some(format!("taking the lease ({})", self.lease)),
+                    _ => None,
+                };
+                if let (Standing::Unreachable, Some(Err(e))) = (&standing, &view) {
+                    st.error = Some(format!("cannot take the lease: {e}"));
+                }
+            }
+            *last = standing;
+            if standing == Standing::Active {
+                return Gate::Act;
+            }
+            let keeper_gone = tokio::select! {
+                changed = self.view.changed() => changed.is_err(),
+                _ = stop.wait_for(|s| *s) => return Gate::Stop,
+            };
+            if keeper_gone {
+                // The keeper is gone (shutdown): nothing more will change.
+                let _ = stop.wait_for(|s| *s).await;
+                return Gate::Stop;
+            }
+        }
+    }
+
+    /// Resolves once this copy may no longer write (lease lost, or not renewed in time).
+    async fn lost(&mut self) {
+        while self.fence.check().is_ok() {
+            // The fence also runs out without a new answer: look at least every second.
+            if let Ok(Err(_)) = tokio::time::timeout(Duration::from_secs(1), self.view.changed()).await {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// Resolves when `co`'s lease is lost; never without a lease.
+async fn lease_lost(co: &mut Option<Coordination>) {
+    match co {
+        Some(co) => co.lost().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The Notion client as the daemon uses it: each fetch timed and counted.
 pub struct TimedSource<'a>(pub &'a NotionClient);
 
@@ -130,6 +239,7 @@ pub async fn run<F: Fleet + Sync>(
     fleet: &LoggedFleet<F>,
     calls: impl Fn() -> envsched_aws::CallCounts,
     mut stop: watch::Receiver<bool>,
+    mut coordination: Option<Coordination>,
 ) {
     let shared = fleet.shared.clone();
     let mut state = CycleState::default();
@@ -140,6 +250,7 @@ pub async fn run<F: Fleet + Sync>(
     let mut saved_usd = 0.0;
     let mut last_problems: Vec<envsched_core::Problem> = Vec::new();
     let mut last_frozen: Option<String> = None;
+    let mut standing = Standing::Waiting;
     let drain = config.schedule.drain.unsigned_abs();
     let source = TimedSource(client);
     let zone = &config.default_calendar.zone;
@@ -157,6 +268,20 @@ pub async fn run<F: Fleet + Sync>(
     let mut tally = telemetry::Tally::new(Timestamp::now());
     shared.status.write().unwrap_or_else(|p| p.into_inner()).poll = config.schedule.poll_interval.unsigned_abs();
     loop {
+        if let Some(co) = coordination.as_mut() {
+            let was = standing;
+            match co.gate(&shared, &mut stop, &mut standing).await {
+                Gate::Act => {}
+                Gate::Stop => return,
+            }
+            // Another copy acted meanwhile: start afresh, as a new envsched would.
+            if was != Standing::Active {
+                state = CycleState::default();
+                failures = 0;
+                last_problems.clear();
+                last_frozen = None;
+            }
+        }
         let started = Instant::now();
         // A due resync rides on whichever cycle comes first at or after its time (woken for
         // it counts as due, whatever a wall clock a hair behind the monotonic one says).
@@ -306,6 +431,7 @@ pub async fn run<F: Fleet + Sync>(
                     trigger = wake.reason.label();
                 }
                 _ = shared.trigger.notified() => trigger = "webhook",
+                _ = lease_lost(&mut coordination) => trigger = "lease",
                 _ = stop.wait_for(|s| *s) => return,
             }
             break;

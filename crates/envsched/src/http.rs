@@ -73,6 +73,10 @@ pub fn router(
 
 async fn ready(State(st): State<AppState>) -> Response {
     let status = st.shared.status.read().unwrap_or_else(|p| p.into_inner());
+    // A copy on standby is healthy: it serves, and takes over when the lease is free.
+    if let Some(why) = &status.standby {
+        return (StatusCode::OK, format!("{why}\n")).into_response();
+    }
     match status.ready(Timestamp::now()) {
         // Ready but frozen (the suspicious-drop guard holds): say why, keep serving.
         Ok(()) => match &status.frozen {
@@ -113,9 +117,10 @@ async fn status_page(State(st): State<AppState>) -> Html<String> {
          th,td{border-bottom:1px solid #ddd;padding:.3em .7em;text-align:left;vertical-align:top}\
          .up{color:#06702b}.down{color:#777}.warn{color:#9a5b00}</style></head><body><h1>envsched</h1>",
     );
-    let ready = match status.ready(Timestamp::now()) {
-        Ok(()) => "ready".to_string(),
-        Err(e) => format!("not ready: {e}"),
+    let ready = match (&status.standby, status.ready(Timestamp::now())) {
+        (Some(why), _) => why.clone(),
+        (None, Ok(())) => "ready".to_string(),
+        (None, Err(e)) => format!("not ready: {e}"),
     };
     let _ = write!(h, "<p>{} · {} cycles", esc(&ready), status.cycles);
     if let Some(w) = status.next_wake {

@@ -141,3 +141,47 @@ pub fn ecspresso(config: &Config, base: &std::path::Path) -> SchemaReport {
     });
     report
 }
+
+/// Whether copies of envsched are coordinated: without `[aws.lease]` a warning that says
+/// what that means; with it, whether the lease can be read and who holds it (`lease` is
+/// `None` when there is no AWS to ask, e.g. a snapshot).
+pub async fn lease(config: &Config, lease: Option<&envsched_aws::DynamoLease>) -> SchemaReport {
+    let mut report = SchemaReport::default();
+    let mut add = |level, text: String| report.findings.push(Finding { level, text });
+    let Some(settings) = &config.lease else {
+        add(
+            Level::Warning,
+            "copies are not coordinated (no [aws.lease]): two copies at once (a deploy's overlap, an `apply` \
+             by hand while the daemon runs) keep every count and range (README \"Remembered counts\"), but \
+             copies whose Notion views differ can undo each other's work; add [aws.lease] with the table \
+             deploy/terraform creates"
+                .into(),
+        );
+        return report;
+    };
+    let Some(lease) = lease else {
+        add(
+            Level::Ok,
+            format!("lease {:?} in table {:?}: not checked against a snapshot", settings.key, settings.table),
+        );
+        return report;
+    };
+    let now = jiff::Timestamp::now();
+    match lease.peek().await {
+        Ok(None) => add(Level::Ok, format!("lease {}: free", lease.describe())),
+        Ok(Some((owner, until))) if until > now => {
+            add(Level::Ok, format!("lease {}: held by {owner} until {until:.0} unless renewed", lease.describe()))
+        }
+        Ok(Some((owner, until))) => {
+            add(Level::Ok, format!("lease {}: free (last held by {owner}, expired {until:.0})", lease.describe()))
+        }
+        Err(e) => add(
+            Level::Error,
+            format!(
+                "{e}: without the lease no copy acts; create the table (deploy/terraform) and grant the task role \
+                 dynamodb:GetItem, dynamodb:PutItem and dynamodb:DeleteItem on it"
+            ),
+        ),
+    }
+    report
+}

@@ -280,6 +280,50 @@ impl CycleFailed<'_> {
     }
 }
 
+/// Whether this copy may act, as the lease says: logged when it changes.
+pub enum LeaseState<'a> {
+    /// This copy holds the lease and acts.
+    Active {
+        /// Where the lease lives.
+        lease: &'a str,
+    },
+    /// Another copy holds it; this one waits.
+    Standby {
+        /// The holder's identity.
+        owner: &'a str,
+        /// Where the lease lives.
+        lease: &'a str,
+    },
+    /// The lease cannot be read or written: this copy does not act.
+    Unreachable {
+        /// The error.
+        error: &'a str,
+    },
+}
+
+impl LeaseState<'_> {
+    /// One line and the `envsched_lease_held` gauge (1 while this copy acts).
+    pub fn emit(self) {
+        let held = matches!(self, LeaseState::Active { .. });
+        gauge!("envsched_lease_held").set(if held { 1.0 } else { 0.0 });
+        match self {
+            LeaseState::Active { lease } => {
+                tracing::info!(lease, "Active: this copy holds the lease and acts on the bookings")
+            }
+            LeaseState::Standby { owner, lease } => tracing::info!(
+                lease,
+                lease.owner = owner,
+                "Standby: {owner} holds the lease; this copy acts only once it is released or expires"
+            ),
+            LeaseState::Unreachable { error } => tracing::error!(
+                error.kind = "lease",
+                error.message = error,
+                "Cannot take the lease, so this copy changes nothing: {error}"
+            ),
+        }
+    }
+}
+
 /// The source or fleet recovered after failing.
 pub struct Recovered {
     /// How many cycles had failed.

@@ -49,7 +49,9 @@ fn the_task_role_grants_every_call_the_fleet_makes_and_no_wildcards() {
         assert!(tf.contains(&format!("\"{action}\"")), "deploy/terraform/main.tf does not grant {action}");
         assert!(readme.contains(&format!("`{action}`")), "deploy/README.md does not list {action}");
     }
-    for wildcard in ["\"ecs:*\"", "\"rds:*\"", "\"application-autoscaling:*\"", "\"*:*\"", "\"sts:*\""] {
+    for wildcard in
+        ["\"ecs:*\"", "\"rds:*\"", "\"application-autoscaling:*\"", "\"*:*\"", "\"sts:*\"", "\"dynamodb:*\""]
+    {
         assert!(!tf.contains(wildcard), "{wildcard} in the task policy");
     }
     // The tag condition names envsched's own keys, never the `protected` key people set.
@@ -58,6 +60,17 @@ fn the_task_role_grants_every_call_the_fleet_makes_and_no_wildcards() {
         assert!(key.ends_with(suffix), "{key}");
         assert!(tf.contains(&format!("\"${{var.tag_prefix}}{suffix}\"")), "the tag condition lacks {key}");
     }
+    // The lease: its three calls on the lease table only, and only this deployment's item;
+    // the example config names the table Terraform creates (default name "envsched").
+    let lease = tf.split("sid       = \"OneActiveCopy\"").nth(1).expect("a statement for the lease");
+    let lease = &lease[..lease.find("\n  }\n").unwrap()];
+    assert!(lease.contains("resources = [aws_dynamodb_table.lease.arn]"), "{lease}");
+    assert!(lease.contains("dynamodb:LeadingKeys") && lease.contains("var.lease_key"), "{lease}");
+    assert!(tf.contains("name         = \"${var.name}-lease\""));
+    let example = Config::from_toml(&deploy("../config/envsched.example.toml"), "example").unwrap();
+    let settings = example.lease.expect("the example config coordinates its copies");
+    assert_eq!(settings.table, "envsched-lease");
+    assert!(deploy("terraform/variables.tf").contains(&format!("default     = \"{}\"", settings.key)));
     // envsched never deletes its memory: a task role that cannot untag proves it.
     assert!(!tf.contains("\"ecs:UntagResource\""), "the task role must not be able to delete tags");
     assert!(!tf.contains("protected\""), "the policy must not allow writing the protected tag");
