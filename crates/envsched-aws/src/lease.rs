@@ -265,7 +265,7 @@ impl DynamoLease {
             .send()
             .await
             .map_err(|e| self.error("dynamodb:GetItem", &e))?;
-        Ok(got.item().map(|item| holder(item)))
+        Ok(got.item().map(holder))
     }
 
     /// Gives the lease up, if this copy still holds it (a delete conditioned on being the

@@ -4,6 +4,11 @@
 //! the other down (as when an SRE runs `apply` from a laptop while the daemon acts), for
 //! three rounds, then one all-up `apply`: every service is back at its real count and the
 //! autoscaled one at its real range.
+//!
+//! Two `envsched run` daemons sharing a lease, each reading its own Notion (B's view 1.5 s
+//! behind A's), through eight flips of a booking with a handover halfway: only the copy
+//! holding the lease writes, the other stands by, a third copy's `apply` is refused, and an
+//! all-up apply afterwards finds every count and range.
 
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -116,5 +121,270 @@ fn opposing_applies_lose_no_count_and_no_autoscaling_range() {
     let want: Vec<i32> = (0..SERVICES).map(count).collect();
     let lost = counts.iter().zip(&want).filter(|(got, want)| got != want).count();
     assert_eq!(lost, 0, "counts lost: got {counts:?}, want {want:?}");
+    assert_eq!(range, (2, 4), "the autoscaling range");
+}
+
+// --- Two daemons whose Notion views lag each other, coordinated by the lease.
+
+const TOKEN: &str = "ntn_reliability_test_token_7c1a";
+const ROW: &str = "3c5f7b28-4d6e-8212-b5d3-f9a2c4e6b8e2";
+
+/// Creates the lease table as deploy/terraform does.
+async fn lease_table(sdk: &aws_config::SdkConfig) {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    aws_sdk_dynamodb::Client::new(sdk)
+        .create_table()
+        .table_name("envsched-lease")
+        .attribute_definitions(
+            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
+        )
+        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A daemon's config: its own stand-in, a 1 s poll, the shared lease (if `lease`).
+fn daemon_config(base_url: &str, port: u16, lease: bool) -> String {
+    let mut s = format!(
+        r#"
+[notion]
+database_id = "{}"
+token_env = "ENVSCHED_TEST_NOTION_TOKEN"
+base_url = "{base_url}"
+environment_property = "環境"
+feedback_property = "envsched"
+requests_per_second = 100
+fetch_deadline = "3s"
+[schedule]
+poll_interval = "1s"
+lead = "0s"
+linger = "0s"
+drain = "5s"
+[safety]
+max_stops_per_cycle = 100
+[safety.suspicious_drop]
+min_open_bookings = 0
+[aws]
+region = "ap-northeast-1"
+{}
+[http]
+listen = "127.0.0.1:{port}"
+[[environments]]
+name = "stg1"
+"#,
+        envsched_sandbox::standin::DATABASE_ID,
+        if lease { "[aws.lease]\ntable = \"envsched-lease\"\nkey = \"stg\"\nttl = \"10s\"" } else { "" }
+    );
+    for i in 0..SERVICES {
+        s.push_str(&format!(
+            "[[targets]]\nname = \"services/svc{i:02}\"\nenvironment = \"stg1\"\necs = {{ cluster = \"stg1\", service = \"svc{i:02}\" }}\n"
+        ));
+    }
+    s
+}
+
+struct Copy {
+    name: &'static str,
+    child: Child,
+    logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Copy {
+    fn start(name: &'static str, dir: &std::path::Path, moto: &MotoServer) -> Copy {
+        use std::io::BufRead;
+        let mut child = common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+            .args(["run", "--config", &format!("{name}.toml"), "--log-format", "json"])
+            .current_dir(dir)
+            .env("ENVSCHED_TEST_NOTION_TOKEN", TOKEN)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (out, sink) = (child.stdout.take().unwrap(), logs.clone());
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Copy { name, child, logs }
+    }
+
+    fn lines(&self) -> Vec<serde_json::Value> {
+        self.logs.lock().unwrap().iter().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    async fn logged(&self, prefix: &str, secs: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        while !self.lines().iter().any(|l| l["message"].as_str().is_some_and(|m| m.starts_with(prefix))) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} never logged {prefix:?}:\n{}",
+                self.name,
+                self.logs.lock().unwrap().join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// SIGTERM, and the exit code.
+    fn terminate(&mut self) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        self.child.wait().unwrap().code()
+    }
+
+    /// Every mutating AWS call this copy made: (time, target, op).
+    fn done(&self) -> Vec<(jiff::Timestamp, String, String)> {
+        self.lines()
+            .iter()
+            .filter(|l| l["outcome"] == "done")
+            .map(|l| {
+                (
+                    l["timestamp"].as_str().unwrap().parse().unwrap(),
+                    l["target.name"].as_str().unwrap_or("?").to_string(),
+                    l["op"].as_str().unwrap_or("?").to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Copy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+async fn all_parked(sdk: &aws_config::SdkConfig, secs: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (counts, range) = sizes(sdk).await;
+        if counts.iter().all(|c| *c == 0) && range == (0, 0) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "not parked: {counts:?} {range:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_daemons_with_lagged_notion_views_never_undo_each_other_or_lose_a_count() {
+    use envsched_sandbox::standin::{Row, StandIn};
+    let moto = MotoServer::start().expect("moto_server");
+    let sdk = common::moto_sdk(&moto.url).await;
+    let services: Vec<(String, i32)> = (0..SERVICES).map(|i| (format!("svc{i:02}"), count(i))).collect();
+    let refs: Vec<(&str, i32)> = services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    common::ecs_services(&sdk, "stg1", &refs).await;
+    aws_sdk_applicationautoscaling::Client::new(&sdk)
+        .register_scalable_target()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_id("service/stg1/svc00")
+        .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(2)
+        .max_capacity(4)
+        .send()
+        .await
+        .unwrap();
+    lease_table(&sdk).await;
+
+    // One row books every service; each copy reads its own Notion, B's 1.5 s behind A's.
+    let components: Vec<String> = (0..SERVICES).map(|i| format!("services/svc{i:02}")).collect();
+    let components: Vec<&str> = components.iter().map(String::as_str).collect();
+    let row = Row::new(ROW, "全部 検証", &components, Some(("2026-01-01", Some("2030-12-31")))).env("stg1");
+    let unbooked = Row { status: "完了".into(), ..row.clone() };
+    let (na, nb) = (StandIn::start(TOKEN, vec![unbooked.clone()]).await.unwrap(), {
+        StandIn::start(TOKEN, vec![unbooked]).await.unwrap()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let port = |_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    std::fs::write(dir.path().join("a.toml"), daemon_config(&na.base_url, port(0), true)).unwrap();
+    std::fs::write(dir.path().join("b.toml"), daemon_config(&nb.base_url, port(1), true)).unwrap();
+    std::fs::write(dir.path().join("up.toml"), config("up")).unwrap();
+    std::fs::write(
+        dir.path().join("empty.json"),
+        r#"{"object":"list","results":[],"has_more":false,"next_cursor":null}"#,
+    )
+    .unwrap();
+
+    let mut a = Copy::start("a", dir.path(), &moto);
+    a.logged("Active:", 60).await;
+    let mut b = Copy::start("b", dir.path(), &moto);
+    b.logged("Standby:", 60).await;
+    all_parked(&sdk, 60).await;
+
+    // A third copy, `apply` by hand, refuses while A holds the lease, and changes nothing;
+    // `check` says who holds it, and without a lease that copies are not coordinated.
+    let lease = "[aws.lease]\ntable = \"envsched-lease\"\nkey = \"stg\"\n";
+    let up = config("up")
+        .replace("[aws]\nregion = \"ap-northeast-1\"\n", &format!("[aws]\nregion = \"ap-northeast-1\"\n{lease}"));
+    std::fs::write(dir.path().join("up-lease.toml"), up).unwrap();
+    let out = apply(dir.path(), &moto, "up-lease").wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("another envsched is the active copy") && err.contains("holds the lease"), "{err}");
+    assert!(sizes(&sdk).await.0.iter().all(|c| *c == 0), "the refused apply changed nothing");
+    let check = |name: &str| {
+        let out = common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+            .args(["check", "--config", &format!("{name}.toml")])
+            .current_dir(dir.path())
+            .env("ENVSCHED_TEST_NOTION_TOKEN", TOKEN)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let held = check("a");
+    assert!(held.contains("Copies:") && held.contains("held by") && held.contains(" pid "), "{held}");
+    let alone = daemon_config(&na.base_url, port(2), false);
+    std::fs::write(dir.path().join("alone.toml"), alone).unwrap();
+    let alone = check("alone");
+    assert!(alone.contains("copies are not coordinated"), "{alone}");
+
+    // Eight flips of the row, B seeing each 1.5 s after A; the active copy is stopped after
+    // the fourth and the standby takes over for the rest.
+    let flip =
+        |n: &StandIn, booked: bool| n.edit_row(ROW, |r| r.status = if booked { "利用中" } else { "完了" }.into());
+    let mut handover = None;
+    for i in 1..=8 {
+        let booked = i % 2 == 1;
+        flip(&na, booked);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        flip(&nb, booked);
+        tokio::time::sleep(Duration::from_millis(3000)).await;
+        if i == 4 {
+            assert_eq!(a.terminate(), Some(0), "the active copy exits 0 on SIGTERM");
+            handover = Some(jiff::Timestamp::now());
+            b.logged("Active:", 20).await;
+        }
+    }
+    all_parked(&sdk, 60).await;
+    assert_eq!(b.terminate(), Some(0));
+
+    // The active periods never overlap: all of A's writes before the handover, all of B's
+    // after it (so no copy undid the other's work within a cycle, or at all).
+    let (da, db) = (a.done(), b.done());
+    let handover = handover.unwrap();
+    assert!(!da.is_empty() && !db.is_empty(), "both copies acted in turn: a {da:?} b {db:?}");
+    assert!(da.iter().all(|(t, ..)| *t < handover), "A wrote after it stopped: {da:?}");
+    assert!(db.iter().all(|(t, ..)| *t > handover), "B wrote while on standby: {db:?}");
+    let mut all: Vec<_> = da.iter().map(|e| ("a", e)).chain(db.iter().map(|e| ("b", e))).collect();
+    all.sort_by_key(|(_, (t, ..))| *t);
+    let undone = all
+        .windows(2)
+        .filter(|w| {
+            let ((c1, (t1, x1, _)), (c2, (t2, x2, _))) = (w[0], w[1]);
+            c1 != c2 && x1 == x2 && t2.duration_since(*t1) < jiff::SignedDuration::from_secs(1)
+        })
+        .count();
+    assert_eq!(undone, 0);
+    eprintln!("lagged daemons: 8 flips, {} writes by A, {} by B, {undone} undone", da.len(), db.len());
+
+    // Then all up, as in the morning: every real count and the range are back.
+    finish(apply(dir.path(), &moto, "up"));
+    let (counts, range) = sizes(&sdk).await;
+    let want: Vec<i32> = (0..SERVICES).map(count).collect();
+    assert_eq!(counts, want, "counts lost");
     assert_eq!(range, (2, 4), "the autoscaling range");
 }
