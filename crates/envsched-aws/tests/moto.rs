@@ -607,8 +607,9 @@ async fn the_keeper_holds_the_lease_while_it_runs_and_releases_it_when_done() {
     let moto = Moto::start();
     let sdk = moto.sdk().await;
     lease_table(&sdk, "envsched-lease").await;
-    let a = DynamoLease::new(&sdk, &lease_settings(60), "copy-a");
-    let b = DynamoLease::new(&sdk, &lease_settings(60), "copy-b");
+    // A 15 s ttl: a standby asks every 5 s.
+    let a = DynamoLease::new(&sdk, &lease_settings(15), "copy-a");
+    let b = DynamoLease::new(&sdk, &lease_settings(15), "copy-b");
     let (fa, fb) = (Fence::closed(), Fence::closed());
     let (va, mut ra) = tokio::sync::watch::channel(None);
     let (vb, mut rb) = tokio::sync::watch::channel(None);
@@ -620,21 +621,25 @@ async fn the_keeper_holds_the_lease_while_it_runs_and_releases_it_when_done() {
     let keep_b = b.keep(&fb, &vb, async move {
         let _ = done_b_rx.wait_for(|d| *d).await;
     });
-    let check = async {
+    let second = async {
+        // B starts once A holds the lease.
         ra.wait_for(|v| matches!(v, Some(Ok(v)) if v.is_held())).await.unwrap();
         assert!(fa.check().is_ok(), "the holder may write");
-        rb.wait_for(|v| matches!(v, Some(Ok(v)) if !v.is_held())).await.unwrap();
-        assert!(fb.check().unwrap_err().contains("does not hold"), "the other copy may not");
-        // The holder stops: its keeper releases the lease, its fence closes at once, and the
-        // standby takes over on its next attempt (within 10 s).
-        done_a.send(true).unwrap();
-        ra.wait_for(|v| v.is_none()).await.unwrap();
-        assert!(fa.check().is_err());
-        rb.wait_for(|v| matches!(v, Some(Ok(v)) if v.is_held())).await.unwrap();
-        assert!(fb.check().is_ok());
-        done_b.send(true).unwrap();
+        let check = async {
+            rb.wait_for(|v| matches!(v, Some(Ok(v)) if !v.is_held())).await.unwrap();
+            assert!(fb.check().unwrap_err().contains("does not hold"), "the other copy may not");
+            // The holder stops: its keeper releases the lease, its fence closes at once, and
+            // the standby takes over on its next attempt.
+            done_a.send(true).unwrap();
+            ra.wait_for(|v| v.is_none()).await.unwrap();
+            assert!(fa.check().is_err());
+            rb.wait_for(|v| matches!(v, Some(Ok(v)) if v.is_held())).await.unwrap();
+            assert!(fb.check().is_ok());
+            done_b.send(true).unwrap();
+        };
+        tokio::join!(keep_b, check);
     };
-    tokio::time::timeout(std::time::Duration::from_secs(30), async { tokio::join!(keep_a, keep_b, check) })
+    tokio::time::timeout(std::time::Duration::from_secs(60), async { tokio::join!(keep_a, second) })
         .await
         .expect("the standby takes over after a release");
     assert_eq!(a.peek().await.unwrap(), None, "released on the way out");
