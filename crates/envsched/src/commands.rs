@@ -272,10 +272,27 @@ impl Fleet for Fleets {
     }
 
     async fn apply(&self, action: &envsched_core::Action) -> Outcome {
+        fault_point();
         match self {
             Fleets::Snapshot(f) => f.apply(action).await,
             Fleets::Aws(f) => f.apply(action).await,
         }
+    }
+}
+
+/// Test-only fault point: with `ENVSCHED_TEST_ABORT_BEFORE_ACTION=N`, `apply` dies (abort:
+/// no destructor, no drain, no write-back, as `kill -9`) just before its action N (0-based),
+/// that is at the boundary after N steps. The reliability suite uses it to crash at every
+/// step boundary without depending on timing. Unset (always, outside tests): nothing.
+fn fault_point() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    static LIMIT: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    let limit = LIMIT.get_or_init(|| std::env::var("ENVSCHED_TEST_ABORT_BEFORE_ACTION").ok()?.parse().ok());
+    if let Some(n) = *limit
+        && STARTED.fetch_add(1, Ordering::SeqCst) >= n
+    {
+        std::process::abort();
     }
 }
 

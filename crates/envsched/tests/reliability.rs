@@ -26,8 +26,13 @@ fn count(i: usize) -> i32 {
 
 /// The config with every target pinned `pin` (no Notion needed).
 fn config(pin: &str) -> String {
+    config_for(pin, SERVICES)
+}
+
+/// The config of the first `services` services, pinned `pin`.
+fn config_for(pin: &str, services: usize) -> String {
     let mut s = String::from("[aws]\nregion = \"ap-northeast-1\"\n[[environments]]\nname = \"stg1\"\n");
-    for i in 0..SERVICES {
+    for i in 0..services {
         s.push_str(&format!(
             "[[targets]]\nname = \"services/svc{i:02}\"\nenvironment = \"stg1\"\necs = {{ cluster = \"stg1\", service = \"svc{i:02}\" }}\npin = \"{pin}\"\n"
         ));
@@ -387,4 +392,84 @@ async fn two_daemons_with_lagged_notion_views_never_undo_each_other_or_lose_a_co
     let want: Vec<i32> = (0..SERVICES).map(count).collect();
     assert_eq!(counts, want, "counts lost");
     assert_eq!(range, (2, 4), "the autoscaling range");
+}
+
+// --- kill -9 at every step boundary (a test-only fault point, not timing).
+
+/// `apply` with pins `pin`, dying before its action `abort_before` if given. `true` if it
+/// ran to the end, `false` if it died at the fault point.
+fn apply_until(dir: &std::path::Path, moto: &MotoServer, pin: &str, abort_before: Option<usize>) -> bool {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_envsched"));
+    common::at_moto(&mut cmd, &moto.url)
+        .args(["apply", "--config", &format!("{pin}.toml"), "--bookings", "empty.json"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(n) = abort_before {
+        cmd.env("ENVSCHED_TEST_ABORT_BEFORE_ACTION", n.to_string());
+    }
+    let status = cmd.status().unwrap();
+    match status.code() {
+        Some(0 | 1) => true,
+        None => false,
+        Some(c) => panic!("apply exited {c}"),
+    }
+}
+
+/// kill -9 at every step boundary, on 4 services (one autoscaled), or on all 20 with
+/// `ENVSCHED_RELIABILITY_LONG=1` (41 boundaries each way, about 4 minutes).
+#[test]
+fn a_crash_at_every_step_boundary_of_a_scale_down_and_a_scale_up_loses_no_count() {
+    let managed = if std::env::var_os("ENVSCHED_RELIABILITY_LONG").is_some() { SERVICES } else { 4 };
+    let moto = MotoServer::start().expect("moto_server");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let sdk = rt.block_on(common::moto_sdk(&moto.url));
+    let services: Vec<(String, i32)> = (0..SERVICES).map(|i| (format!("svc{i:02}"), count(i))).collect();
+    let refs: Vec<(&str, i32)> = services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    rt.block_on(common::ecs_services(&sdk, "stg1", &refs));
+    rt.block_on(async {
+        aws_sdk_applicationautoscaling::Client::new(&sdk)
+            .register_scalable_target()
+            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+            .resource_id("service/stg1/svc00")
+            .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
+            .min_capacity(2)
+            .max_capacity(4)
+            .send()
+            .await
+            .unwrap()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("up.toml"), config_for("up", managed)).unwrap();
+    std::fs::write(dir.path().join("down.toml"), config_for("down", managed)).unwrap();
+    std::fs::write(
+        dir.path().join("empty.json"),
+        r#"{"object":"list","results":[],"has_more":false,"next_cursor":null}"#,
+    )
+    .unwrap();
+    let want: Vec<i32> = (0..SERVICES).map(count).collect();
+    let intact = |when: &str| {
+        let (counts, range) = rt.block_on(sizes(&sdk));
+        assert_eq!(counts, want, "counts lost {when}");
+        assert_eq!(range, (2, 4), "the autoscaling range {when}");
+    };
+
+    // Scale-down: die after 0, 1, 2, … steps; the next run finishes the park, and a run up
+    // restores every real size. Then the same for a scale-up from parked.
+    let mut crashes = 0;
+    for (from, to) in [("up", "down"), ("down", "up")] {
+        for n in 0.. {
+            assert!(apply_until(dir.path(), &moto, from, None));
+            if apply_until(dir.path(), &moto, to, Some(n)) {
+                eprintln!("{from} → {to}: {n} step boundaries, a crash at each");
+                break;
+            }
+            crashes += 1;
+            assert!(apply_until(dir.path(), &moto, to, None), "the next run after a crash completes");
+            assert!(apply_until(dir.path(), &moto, "up", None));
+            intact(&format!("after a crash before step {n} of {from} → {to}"));
+        }
+    }
+    assert!(crashes > 2 * managed, "every step of both directions was a crash point: {crashes}");
+    intact("at the end");
 }
