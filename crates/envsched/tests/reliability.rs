@@ -57,6 +57,29 @@ fn finish(child: Child) {
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The 20 services at their real counts (2–5) in stg1, svc00 autoscaled 2/4.
+async fn fleet(sdk: &aws_config::SdkConfig) {
+    let services: Vec<(String, i32)> = (0..SERVICES).map(|i| (format!("svc{i:02}"), count(i))).collect();
+    let refs: Vec<(&str, i32)> = services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    common::ecs_services(sdk, "stg1", &refs).await;
+    aws_sdk_applicationautoscaling::Client::new(sdk)
+        .register_scalable_target()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_id("service/stg1/svc00")
+        .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(2)
+        .max_capacity(4)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// `empty.json` in `dir`: a saved query with no rows, for `apply --bookings` (the pins decide).
+fn no_bookings(dir: &std::path::Path) {
+    std::fs::write(dir.join("empty.json"), r#"{"object":"list","results":[],"has_more":false,"next_cursor":null}"#)
+        .unwrap();
+}
+
 async fn sizes(sdk: &aws_config::SdkConfig) -> (Vec<i32>, (i32, i32)) {
     let ecs = aws_sdk_ecs::Client::new(sdk);
     let mut counts = Vec::new();
@@ -83,29 +106,11 @@ fn opposing_applies_lose_no_count_and_no_autoscaling_range() {
     let moto = MotoServer::start().expect("moto_server");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let sdk = rt.block_on(common::moto_sdk(&moto.url));
-    let services: Vec<(String, i32)> = (0..SERVICES).map(|i| (format!("svc{i:02}"), count(i))).collect();
-    let refs: Vec<(&str, i32)> = services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    rt.block_on(common::ecs_services(&sdk, "stg1", &refs));
-    rt.block_on(async {
-        aws_sdk_applicationautoscaling::Client::new(&sdk)
-            .register_scalable_target()
-            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
-            .resource_id("service/stg1/svc00")
-            .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
-            .min_capacity(2)
-            .max_capacity(4)
-            .send()
-            .await
-            .unwrap()
-    });
+    rt.block_on(fleet(&sdk));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("up.toml"), config("up")).unwrap();
     std::fs::write(dir.path().join("down.toml"), config("down")).unwrap();
-    std::fs::write(
-        dir.path().join("empty.json"),
-        r#"{"object":"list","results":[],"has_more":false,"next_cursor":null}"#,
-    )
-    .unwrap();
+    no_bookings(dir.path());
 
     // Parked first, as in the morning.
     finish(apply(dir.path(), &moto, "down"));
@@ -280,19 +285,7 @@ async fn two_daemons_with_lagged_notion_views_never_undo_each_other_or_lose_a_co
     use envsched_sandbox::standin::{Row, StandIn};
     let moto = MotoServer::start().expect("moto_server");
     let sdk = common::moto_sdk(&moto.url).await;
-    let services: Vec<(String, i32)> = (0..SERVICES).map(|i| (format!("svc{i:02}"), count(i))).collect();
-    let refs: Vec<(&str, i32)> = services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    common::ecs_services(&sdk, "stg1", &refs).await;
-    aws_sdk_applicationautoscaling::Client::new(&sdk)
-        .register_scalable_target()
-        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
-        .resource_id("service/stg1/svc00")
-        .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(2)
-        .max_capacity(4)
-        .send()
-        .await
-        .unwrap();
+    fleet(&sdk).await;
     lease_table(&sdk).await;
 
     // One row books every service; each copy reads its own Notion, B's 1.5 s behind A's.
@@ -308,11 +301,7 @@ async fn two_daemons_with_lagged_notion_views_never_undo_each_other_or_lose_a_co
     std::fs::write(dir.path().join("a.toml"), daemon_config(&na.base_url, port(0), true)).unwrap();
     std::fs::write(dir.path().join("b.toml"), daemon_config(&nb.base_url, port(1), true)).unwrap();
     std::fs::write(dir.path().join("up.toml"), config("up")).unwrap();
-    std::fs::write(
-        dir.path().join("empty.json"),
-        r#"{"object":"list","results":[],"has_more":false,"next_cursor":null}"#,
-    )
-    .unwrap();
+    no_bookings(dir.path());
 
     let mut a = Copy::start("a", dir.path(), &moto);
     a.logged("Active:", 60).await;
@@ -424,29 +413,11 @@ fn a_crash_at_every_step_boundary_of_a_scale_down_and_a_scale_up_loses_no_count(
     let moto = MotoServer::start().expect("moto_server");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let sdk = rt.block_on(common::moto_sdk(&moto.url));
-    let services: Vec<(String, i32)> = (0..SERVICES).map(|i| (format!("svc{i:02}"), count(i))).collect();
-    let refs: Vec<(&str, i32)> = services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    rt.block_on(common::ecs_services(&sdk, "stg1", &refs));
-    rt.block_on(async {
-        aws_sdk_applicationautoscaling::Client::new(&sdk)
-            .register_scalable_target()
-            .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
-            .resource_id("service/stg1/svc00")
-            .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
-            .min_capacity(2)
-            .max_capacity(4)
-            .send()
-            .await
-            .unwrap()
-    });
+    rt.block_on(fleet(&sdk));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("up.toml"), config_for("up", managed)).unwrap();
     std::fs::write(dir.path().join("down.toml"), config_for("down", managed)).unwrap();
-    std::fs::write(
-        dir.path().join("empty.json"),
-        r#"{"object":"list","results":[],"has_more":false,"next_cursor":null}"#,
-    )
-    .unwrap();
+    no_bookings(dir.path());
     let want: Vec<i32> = (0..SERVICES).map(count).collect();
     let intact = |when: &str| {
         let (counts, range) = rt.block_on(sizes(&sdk));
