@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use crate::booking::{Booking, BookingRef};
 use crate::config::Config;
 use crate::problem::Problem;
-use crate::target::{Pin, Selector, Target};
+use crate::target::{Pin, Selector, Target, TargetSet};
 use crate::window::{Calendar, Window};
 
 /// Up or down.
@@ -103,78 +103,94 @@ pub fn is_live(booking: &Booking, config: &Config) -> bool {
 
 /// Computes the desired state at `at`.
 pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired {
-    let set = &config.targets;
-    let lead = config.schedule.lead;
-    let linger = config.schedule.linger;
     let mut problems = Vec::new();
-    // target index → (bookings selecting it, latest end)
-    let mut booked: BTreeMap<usize, (BTreeSet<BookingRef>, Option<Timestamp>)> = BTreeMap::new();
+    let mut booked = Booked::new();
     let mut active = BTreeSet::new();
-
     for b in bookings.iter().filter(|b| is_live(b, config)) {
-        let r = b.to_ref();
-        if let Some(env) = &b.environment
-            && config.environment(env).is_none()
-        {
-            let known: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
-            problems.push(Problem::booking(
-                r,
-                format!("environment {env:?} is not configured"),
-                format!("choose one of {known:?} in the row, or declare [[environments]] name = {env:?}"),
-            ));
-            continue;
-        }
-        if let Some(defect) = b.window.defect() {
-            problems.push(Problem::booking(r, defect, "fix the row's date range in Notion"));
-            continue;
-        }
-        if b.components.is_empty() {
-            problems.push(Problem::booking(
-                r,
-                "no components selected",
-                "pick the components to start in the row's component property",
-            ));
-            continue;
-        }
-        let calendar = config.calendar(b.environment.as_deref());
-        if let Some(p) = no_operating_hours(b, calendar, at) {
-            problems.push(p);
-        }
-        let mut any_active = false;
-        // A booking's window is read once per calendar, not once per selected target.
-        let mut by_calendar: BTreeMap<Option<&str>, Option<crate::window::Interval>> = BTreeMap::new();
-        for component in &b.components {
-            let selector = match Selector::parse(component) {
-                Ok(s) => s,
-                Err(e) => {
-                    problems.push(Problem::booking(r.clone(), e, "fix the component option in Notion"));
-                    continue;
-                }
-            };
-            let selected = set.select(&selector, b.environment.as_deref());
-            if selected.is_empty() {
-                problems.push(unknown_component(b, &selector, config));
-                continue;
-            }
-            for i in selected {
-                let t = set.get(i);
-                let env = t.environment.as_deref().or(b.environment.as_deref());
-                let active = *by_calendar
-                    .entry(env)
-                    .or_insert_with(|| config.calendar(env).active_interval(&b.window, lead, linger, at));
-                if let Some(iv) = active {
-                    any_active = true;
-                    let entry = booked.entry(i).or_default();
-                    entry.0.insert(r.clone());
-                    entry.1 = entry.1.max(Some(iv.end));
-                }
-            }
-        }
-        if any_active {
-            active.insert(r);
+        if book(b, config, at, &mut booked, &mut problems) {
+            active.insert(b.to_ref());
         }
     }
+    problems.extend(uncovered_holidays(config, at));
+    let mut targets = target_desires(config, booked);
+    pull_dependencies_up(&config.targets, &mut targets, &mut problems);
+    for t in &mut targets {
+        t.bookings.sort();
+    }
+    problems.sort();
+    problems.dedup();
+    Desired { at, targets, problems, active: active.into_iter().collect() }
+}
 
+/// Target index → the bookings selecting it now, and the latest end of their windows.
+type Booked = BTreeMap<usize, (BTreeSet<BookingRef>, Option<Timestamp>)>;
+
+/// Records which targets live booking `b` selects at `at`; whether its window is open then.
+/// A booking that cannot be read is a problem and selects nothing.
+fn book(b: &Booking, config: &Config, at: Timestamp, booked: &mut Booked, problems: &mut Vec<Problem>) -> bool {
+    let set = &config.targets;
+    let (lead, linger) = (config.schedule.lead, config.schedule.linger);
+    let r = b.to_ref();
+    if let Some(env) = &b.environment
+        && config.environment(env).is_none()
+    {
+        let known: Vec<&str> = config.environments.iter().map(|e| e.name.as_str()).collect();
+        problems.push(Problem::booking(
+            r,
+            format!("environment {env:?} is not configured"),
+            format!("choose one of {known:?} in the row, or declare [[environments]] name = {env:?}"),
+        ));
+        return false;
+    }
+    if let Some(defect) = b.window.defect() {
+        problems.push(Problem::booking(r, defect, "fix the row's date range in Notion"));
+        return false;
+    }
+    if b.components.is_empty() {
+        problems.push(Problem::booking(
+            r,
+            "no components selected",
+            "pick the components to start in the row's component property",
+        ));
+        return false;
+    }
+    let calendar = config.calendar(b.environment.as_deref());
+    problems.extend(no_operating_hours(b, calendar, at));
+    let mut any_active = false;
+    // A booking's window is read once per calendar, not once per selected target.
+    let mut by_calendar: BTreeMap<Option<&str>, Option<crate::window::Interval>> = BTreeMap::new();
+    for component in &b.components {
+        let selector = match Selector::parse(component) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(Problem::booking(r.clone(), e, "fix the component option in Notion"));
+                continue;
+            }
+        };
+        let selected = set.select(&selector, b.environment.as_deref());
+        if selected.is_empty() {
+            problems.push(unknown_component(b, &selector, config));
+            continue;
+        }
+        for i in selected {
+            let env = set.get(i).environment.as_deref().or(b.environment.as_deref());
+            let window = *by_calendar
+                .entry(env)
+                .or_insert_with(|| config.calendar(env).active_interval(&b.window, lead, linger, at));
+            if let Some(iv) = window {
+                any_active = true;
+                let entry = booked.entry(i).or_default();
+                entry.0.insert(r.clone());
+                entry.1 = entry.1.max(Some(iv.end));
+            }
+        }
+    }
+    any_active
+}
+
+/// Environments whose built-in holiday table ends before `at`'s year.
+fn uncovered_holidays(config: &Config, at: Timestamp) -> Vec<Problem> {
+    let mut problems = Vec::new();
     for env in &config.environments {
         if let Some(h) = env.calendar.holidays {
             let year = env.calendar.local_date(at).year();
@@ -187,9 +203,13 @@ pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired 
             }
         }
     }
+    problems
+}
 
-    let mut targets: Vec<TargetDesire> = set
-        .all()
+/// Each target's own desire: its pin, else whether a booking selects it.
+fn target_desires(config: &Config, mut booked: Booked) -> Vec<TargetDesire> {
+    let set = &config.targets;
+    set.all()
         .iter()
         .enumerate()
         .map(|(i, t)| {
@@ -213,9 +233,11 @@ pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired 
                 height: set.height(i),
             }
         })
-        .collect();
+        .collect()
+}
 
-    // Pull dependencies up with their dependents (transitively).
+/// Pulls dependencies up with their dependents (transitively), carrying their bookings.
+fn pull_dependencies_up(set: &TargetSet, targets: &mut [TargetDesire], problems: &mut Vec<Problem>) {
     let ups: Vec<usize> = (0..targets.len()).filter(|&i| targets[i].state == DesiredState::Up).collect();
     for i in ups {
         let (name, bookings, until, pinned) = {
@@ -244,12 +266,6 @@ pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired 
             }
         }
     }
-    for t in &mut targets {
-        t.bookings.sort();
-    }
-    problems.sort();
-    problems.dedup();
-    Desired { at, targets, problems, active: active.into_iter().collect() }
 }
 
 fn unknown_component(b: &Booking, selector: &Selector, config: &Config) -> Problem {

@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::config::{Config, DiscoverySource};
+use crate::config::{Config, DiscoverySource, TagKeys};
 use crate::observed::Observed;
 use crate::problem::Problem;
 use crate::target::{Locator, Target, TargetSet};
@@ -50,17 +50,78 @@ pub fn effective<'a>(config: &'a Config, observed: &Observed) -> (Cow<'a, Config
 
 /// Merges the targets discovered in `observed` into the declared ones.
 pub fn discover(config: &Config, observed: &Observed) -> Discovered {
-    let declared = config.targets.all();
-    let tags = &config.tags;
-    let by_locator: HashMap<&Locator, &Target> = declared.iter().map(|t| (&t.locator, t)).collect();
-    let mut problems = Vec::new();
-    // (environment, name) → candidates.
-    let mut found: BTreeMap<(Option<String>, String), Vec<Target>> = BTreeMap::new();
-    let mut consider = |source: &DiscoverySource, locator: Locator, resource_tags: &BTreeMap<String, String>| {
+    let mut finder = Finder::new(config);
+    let found = finder.candidates(config, observed);
+    let mut added = finder.unique(found);
+    finder.drop_ambiguous(&mut added);
+    finder.drop_unresolved(&mut added);
+    finder.finish(config, added)
+}
+
+/// One discovery in the making: the declared targets' names, and the problems so far.
+struct Finder<'a> {
+    declared: &'a [Target],
+    tags: &'a TagKeys,
+    /// (environment, name) of every declared target.
+    declared_keys: HashSet<(Option<&'a str>, &'a str)>,
+    /// Names of the declared shared targets.
+    shared_declared: HashSet<&'a str>,
+    problems: Vec<Problem>,
+}
+
+/// Discovered targets by (environment, name): one each, unless a name is tagged twice.
+type Candidates = BTreeMap<(Option<String>, String), Vec<Target>>;
+
+impl<'a> Finder<'a> {
+    fn new(config: &'a Config) -> Self {
+        let declared = config.targets.all();
+        Finder {
+            declared,
+            tags: &config.tags,
+            declared_keys: declared.iter().map(|t| (t.environment.as_deref(), t.name.as_str())).collect(),
+            shared_declared: declared.iter().filter(|t| t.environment.is_none()).map(|t| t.name.as_str()).collect(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Every tagged resource in the places and clusters discovery lists.
+    fn candidates(&mut self, config: &Config, observed: &Observed) -> Candidates {
+        let by_locator: HashMap<&Locator, &Target> = self.declared.iter().map(|t| (&t.locator, t)).collect();
+        let mut found = Candidates::new();
+        for source in &config.discovery.sources {
+            for s in &observed.ecs_services {
+                if s.place == source.place && source.ecs_clusters.contains(&s.cluster) {
+                    let locator = Locator::ecs(&s.cluster, &s.service).in_place(s.place.clone());
+                    self.consider(&by_locator, &mut found, source, locator, &s.tags);
+                }
+            }
+            if source.aurora {
+                for c in &observed.aurora_clusters {
+                    let env_tag = c.tags.get(&self.tags.environment).map(|e| e.trim()).filter(|e| !e.is_empty());
+                    if c.place == source.place && env_tag == source.environment.as_deref() {
+                        let locator = Locator::aurora(&c.id).in_place(c.place.clone());
+                        self.consider(&by_locator, &mut found, source, locator, &c.tags);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// One listed resource: a candidate if its name tag is usable and no declaration has it.
+    fn consider(
+        &mut self,
+        by_locator: &HashMap<&Locator, &Target>,
+        found: &mut Candidates,
+        source: &DiscoverySource,
+        locator: Locator,
+        resource_tags: &BTreeMap<String, String>,
+    ) {
+        let tags = self.tags;
         let Some(name) = resource_tags.get(&tags.name).map(|n| n.trim().to_string()) else { return };
         if let Some(d) = by_locator.get(&locator) {
             if d.name != name || d.environment != source.environment {
-                problems.push(Problem::target(
+                self.problems.push(Problem::target(
                     &d.key(),
                     format!(
                         "{locator} is declared as {:?} but tagged {}={name:?}; the declaration wins",
@@ -73,7 +134,7 @@ pub fn discover(config: &Config, observed: &Observed) -> Discovered {
             return;
         }
         if !crate::target::is_usable_name(&name) {
-            problems.push(Problem::target(
+            self.problems.push(Problem::target(
                 &name,
                 format!("{locator} is tagged {}={name:?}, which is not a usable target name", tags.name),
                 "tag it with a path-like name without spaces or glob characters, e.g. \"products/app1-web\"",
@@ -93,125 +154,119 @@ pub fn discover(config: &Config, observed: &Observed) -> Discovered {
             pin: None,
         };
         found.entry((source.environment.clone(), name)).or_default().push(target);
-    };
-    for source in &config.discovery.sources {
-        for s in &observed.ecs_services {
-            if s.place == source.place && source.ecs_clusters.contains(&s.cluster) {
-                consider(source, Locator::ecs(&s.cluster, &s.service).in_place(s.place.clone()), &s.tags);
-            }
-        }
-        if source.aurora {
-            for c in &observed.aurora_clusters {
-                let env_tag = c.tags.get(&tags.environment).map(|e| e.trim()).filter(|e| !e.is_empty());
-                if c.place == source.place && env_tag == source.environment.as_deref() {
-                    consider(source, Locator::aurora(&c.id).in_place(c.place.clone()), &c.tags);
-                }
-            }
-        }
     }
-    let declared_keys: HashSet<(Option<&str>, &str)> =
-        declared.iter().map(|t| (t.environment.as_deref(), t.name.as_str())).collect();
-    let shared_declared: HashSet<&str> =
-        declared.iter().filter(|t| t.environment.is_none()).map(|t| t.name.as_str()).collect();
-    let mut added: Vec<Target> = Vec::new();
-    for ((env, name), mut candidates) in found {
-        let key = Target { environment: env.clone(), ..candidates[0].clone() }.key();
-        if candidates.len() > 1 {
-            let list: Vec<String> = candidates.iter().map(|t| t.locator.to_string()).collect();
-            problems.push(Problem::target(
-                &key,
-                format!(
-                    "{} resources are tagged {}={name:?}: {}; none is managed",
-                    list.len(),
-                    tags.name,
-                    list.join(", ")
-                ),
-                "tag each resource with its own name",
-            ));
-            continue;
+
+    /// The candidates whose name is theirs alone: not tagged twice, not declared elsewhere.
+    fn unique(&mut self, found: Candidates) -> Vec<Target> {
+        let tags = self.tags;
+        let mut added = Vec::new();
+        for ((env, name), mut candidates) in found {
+            let key = Target { environment: env.clone(), ..candidates[0].clone() }.key();
+            if candidates.len() > 1 {
+                let list: Vec<String> = candidates.iter().map(|t| t.locator.to_string()).collect();
+                self.problems.push(Problem::target(
+                    &key,
+                    format!(
+                        "{} resources are tagged {}={name:?}: {}; none is managed",
+                        list.len(),
+                        tags.name,
+                        list.join(", ")
+                    ),
+                    "tag each resource with its own name",
+                ));
+                continue;
+            }
+            // A shared name must be unique across every environment, and an environment's
+            // name must not shadow a shared one.
+            let clash = self.declared_keys.contains(&(env.as_deref(), name.as_str()))
+                || (env.is_some() && self.shared_declared.contains(name.as_str()))
+                || (env.is_none() && self.declared.iter().any(|t| t.name == name));
+            if clash {
+                self.problems.push(Problem::target(
+                    &key,
+                    format!(
+                        "{} is tagged {}={name:?}, a name already declared for another resource; the declaration wins",
+                        candidates[0].locator, tags.name
+                    ),
+                    "rename the tag, or remove the declaration if the tagged resource is the right one",
+                ));
+                continue;
+            }
+            added.push(candidates.remove(0));
         }
-        // A shared name must be unique across every environment, and an environment's name
-        // must not shadow a shared one.
-        let clash = declared_keys.contains(&(env.as_deref(), name.as_str()))
-            || (env.is_some() && shared_declared.contains(name.as_str()))
-            || (env.is_none() && declared.iter().any(|t| t.name == name));
-        if clash {
-            let t = &candidates[0];
-            problems.push(Problem::target(
-                &key,
-                format!(
-                    "{} is tagged {}={name:?}, a name already declared for another resource; the declaration wins",
-                    t.locator, tags.name
-                ),
-                "rename the tag, or remove the declaration if the tagged resource is the right one",
-            ));
-            continue;
-        }
-        added.push(candidates.remove(0));
+        added
     }
-    // A discovered shared name used by a discovered environment target too: ambiguous.
-    let shared_added: HashSet<String> =
-        added.iter().filter(|t| t.environment.is_none()).map(|t| t.name.clone()).collect();
-    let ambiguous: HashSet<String> = added
-        .iter()
-        .filter(|t| t.environment.is_some() && shared_added.contains(&t.name))
-        .map(|t| t.name.clone())
-        .collect();
-    added.retain(|t| {
-        if !ambiguous.contains(&t.name) {
-            return true;
-        }
-        problems.push(Problem::target(
-            &t.key(),
-            format!(
-                "{} is tagged {}={:?}, a name also discovered as a shared target; neither is managed",
-                t.locator, tags.name, t.name
-            ),
-            "give the shared resource a name of its own",
-        ));
-        false
-    });
-    // Leave out discovered targets whose dependencies do not resolve (repeat: leaving one out
-    // can strand another).
-    loop {
+
+    /// A discovered shared name used by a discovered environment target too: ambiguous.
+    fn drop_ambiguous(&mut self, added: &mut Vec<Target>) {
+        let shared: HashSet<String> =
+            added.iter().filter(|t| t.environment.is_none()).map(|t| t.name.clone()).collect();
+        let ambiguous: HashSet<String> = added
+            .iter()
+            .filter(|t| t.environment.is_some() && shared.contains(&t.name))
+            .map(|t| t.name.clone())
+            .collect();
+        added.retain(|t| {
+            if !ambiguous.contains(&t.name) {
+                return true;
+            }
+            self.problems.push(Problem::target(
+                &t.key(),
+                format!(
+                    "{} is tagged {}={:?}, a name also discovered as a shared target; neither is managed",
+                    t.locator, self.tags.name, t.name
+                ),
+                "give the shared resource a name of its own",
+            ));
+            false
+        });
+    }
+
+    /// Leaves out discovered targets whose dependencies do not resolve (repeatedly: leaving
+    /// one out can strand another).
+    fn drop_unresolved(&mut self, added: &mut Vec<Target>) {
         let known = |added: &[Target], env: &Option<String>, name: &str| {
-            declared_keys.contains(&(env.as_deref(), name))
-                || shared_declared.contains(name)
+            self.declared_keys.contains(&(env.as_deref(), name))
+                || self.shared_declared.contains(name)
                 || added.iter().any(|t| t.name == name && (t.environment == *env || t.environment.is_none()))
         };
-        let Some(bad) = added.iter().position(|t| t.depends_on.iter().any(|d| !known(&added, &t.environment, d)))
-        else {
-            break;
-        };
-        let t = added.remove(bad);
-        let missing: Vec<&String> = t.depends_on.iter().filter(|d| !known(&added, &t.environment, d)).collect();
-        problems.push(Problem::target(
-            &t.key(),
-            format!(
-                "{} is tagged {}={:?}, but {missing:?} is not a target; it is not managed",
-                t.locator,
-                tags.depends_on,
-                t.depends_on.join(" ")
-            ),
-            "fix the tag to name existing targets (space-separated)",
-        ));
+        let mut problems = Vec::new();
+        while let Some(bad) = added.iter().position(|t| t.depends_on.iter().any(|d| !known(added, &t.environment, d))) {
+            let t = added.remove(bad);
+            let missing: Vec<&String> = t.depends_on.iter().filter(|d| !known(added, &t.environment, d)).collect();
+            problems.push(Problem::target(
+                &t.key(),
+                format!(
+                    "{} is tagged {}={:?}, but {missing:?} is not a target; it is not managed",
+                    t.locator,
+                    self.tags.depends_on,
+                    t.depends_on.join(" ")
+                ),
+                "fix the tag to name existing targets (space-separated)",
+            ));
+        }
+        self.problems.extend(problems);
     }
-    let count = added.len();
-    let mut all = declared.to_vec();
-    all.extend(added);
-    match TargetSet::new(all) {
-        Ok(targets) => Discovered { targets, added: count, problems },
-        Err(errors) => {
-            // Only a depends_on cycle through discovered targets can get here: keep the
-            // declared set, which was valid on its own.
-            for e in errors {
-                problems.push(Problem::target(
-                    "discovery",
-                    format!("{e}; discovered targets are not managed this cycle"),
-                    "fix the tags named above (names must be unique per environment, and envsched:depends-on chains must end)",
-                ));
+
+    /// Declared plus discovered, or the declared alone when together they break a rule.
+    fn finish(mut self, config: &Config, added: Vec<Target>) -> Discovered {
+        let count = added.len();
+        let mut all = self.declared.to_vec();
+        all.extend(added);
+        match TargetSet::new(all) {
+            Ok(targets) => Discovered { targets, added: count, problems: self.problems },
+            Err(errors) => {
+                // Only a depends_on cycle through discovered targets can get here: keep the
+                // declared set, which was valid on its own.
+                for e in errors {
+                    self.problems.push(Problem::target(
+                        "discovery",
+                        format!("{e}; discovered targets are not managed this cycle"),
+                        "fix the tags named above (names must be unique per environment, and envsched:depends-on chains must end)",
+                    ));
+                }
+                Discovered { targets: config.targets.clone(), added: 0, problems: self.problems }
             }
-            Discovered { targets: config.targets.clone(), added: 0, problems }
         }
     }
 }

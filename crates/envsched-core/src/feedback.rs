@@ -95,7 +95,7 @@ fn progress(b: &Booking, plan: &Plan, idx: &ObservedIndex<'_>) -> Option<String>
         let verb = if names.len() == 1 { "is" } else { "are" };
         format!("protected: {} {verb} not managed by envsched", names.join(", "))
     });
-    let state = managed_progress(&mine, plan, idx);
+    let state = managed_progress(&mine, idx);
     match (state, note) {
         (Some(s), Some(n)) => Some(format!("{s} — {n}")),
         (s, n) => s.or(n),
@@ -103,7 +103,7 @@ fn progress(b: &Booking, plan: &Plan, idx: &ObservedIndex<'_>) -> Option<String>
 }
 
 /// [`progress`] over the targets envsched manages.
-fn managed_progress(mine: &[&crate::plan::TargetPlan], plan: &Plan, idx: &ObservedIndex<'_>) -> Option<String> {
+fn managed_progress(mine: &[&crate::plan::TargetPlan], idx: &ObservedIndex<'_>) -> Option<String> {
     if mine.is_empty() {
         return None;
     }
@@ -119,7 +119,7 @@ fn managed_progress(mine: &[&crate::plan::TargetPlan], plan: &Plan, idx: &Observ
     }
     let (mut running, mut wanted) = (0u32, 0u32);
     for t in mine {
-        let Some(found) = idx.find_key(&t.key, plan) else { continue };
+        let Some(found) = idx.find(&t.locator) else { continue };
         match found {
             Found::Service(s) => {
                 let want = t.count.unwrap_or(1).max(1);

@@ -2,9 +2,9 @@
 
 use std::future::Future;
 
+use crate::action::Action;
 use crate::config::Discovery;
 use crate::observed::Observed;
-use crate::plan::Action;
 use crate::target::TargetSet;
 
 /// The managed resources (AWS, or the sandbox).

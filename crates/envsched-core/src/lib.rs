@@ -27,15 +27,19 @@
 //! | `holidays` | the dated Japanese holiday table |
 //! | `booking`, `problem` | rows and what is wrong with them |
 //! | `target` | targets, dependency graph, component selection |
-//! | `config` | the file model, defaults and validation |
+//! | `config` | the file model, defaults and validation (a folder: `file`, `model`, `validate`, …) |
+//! | `cron` | cron expressions evaluated on the wall clock of a zone (`resync`, `summary`) |
+//! | `discover` | targets from tags: the rules that turn listed resources into targets |
 //! | `observed` | fleet snapshots |
 //! | `desired` | desired state at an instant, next window edge |
-//! | `plan` | the planner and its safety rules |
+//! | `action` | what a plan is made of: ops, actions, phases |
+//! | `plan` | the planner and its safety rules (a folder: `service`, `aurora`, `status`) |
 //! | `memory` | the remembered-size protocol (tags on parked services) and its re-checks |
 //! | `feedback` | the state text written back to each booking's row |
 //! | `guard` | the suspicious-drop guard |
 //! | `source`, `fleet`, `clock` | the traits the edges implement |
 //! | `reconcile` | the cycle |
+//! | `wake` | when the daemon wakes next: poll, window edges, follow-ups, backoff |
 //!
 //! # Example
 //!
@@ -64,6 +68,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod action;
 pub mod booking;
 pub mod clock;
 pub mod config;
@@ -84,9 +89,10 @@ pub mod target;
 pub mod wake;
 pub mod window;
 
+pub use action::{Action, Cause, Direction, Op, Phase};
 pub use booking::{Booking, BookingRef};
 pub use clock::{Clock, FixedClock};
-pub use config::{Config, ConfigError, ConfigFile, Discovery, DiscoverySource, LeaseSettings};
+pub use config::{Config, ConfigError, ConfigFile, Discovery, DiscoverySource, LeaseSettings, Notion, NotionApi};
 pub use cron::Cron;
 pub use desired::{Desired, DesiredState, TargetDesire, desired, next_change};
 pub use discover::{Discovered, discover, effective};
@@ -95,9 +101,9 @@ pub use fleet::{Fleet, FleetError, Outcome};
 pub use guard::{DropGuard, Verdict};
 pub use memory::{Memory, MemoryKeys, Recall, ServiceNow, Step};
 pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedService};
-pub use plan::{Action, Cause, Direction, Freeze, Op, Phase, Plan, Policy, TargetPlan, TargetStatus, plan};
+pub use plan::{Freeze, Plan, Policy, TargetPlan, TargetStatus, plan};
 pub use problem::{Problem, Subject};
-pub use reconcile::{Applied, CycleError, CycleState, Mode, Report, reconcile};
+pub use reconcile::{Applied, CycleError, CycleState, Decision, Mode, Report, plan_now, reconcile};
 pub use source::{BookingSource, FixedSource, SourceError};
 pub use target::{Locator, Pin, Place, Selector, Target, TargetKind, TargetSet};
 pub use wake::{Last, Wake, WakeReason, next_wake};

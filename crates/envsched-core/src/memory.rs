@@ -54,43 +54,19 @@
 //!   taken for the real one. The lease (one active copy) closes the window between copies.
 //! * Tools that reconcile tags (ecspresso `deploy`, Terraform) delete keys their definition
 //!   lacks: envsched heals a parked service from [`Recall`] while it runs, but what it saw
-//!   before a restart is lost with the process. See README "Living with ecspresso and
-//!   Terraform" for the `ignore` settings that keep the tags.
+//!   before a restart is lost with the process. See crates/envsched-aws/README.md, "Living
+//!   with ecspresso and Terraform", for the `ignore` settings that keep the tags.
 
 use std::collections::BTreeMap;
 
-use crate::config::TagKeys;
+use crate::action::Op;
+pub use crate::config::MemoryKeys;
 use crate::observed::{Capacity, ObservedService};
-use crate::plan::Op;
 
 /// The `state` tag's value on a service envsched parked.
 pub const PARKED: &str = "parked";
 /// The `state` tag's value once envsched has restored the service.
 pub const RUNNING: &str = "running";
-
-/// The keys of the memory tags, carried by each ECS action so a fleet re-checks exactly the
-/// keys the config names.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct MemoryKeys {
-    /// Remembered desiredCount.
-    pub count: String,
-    /// Remembered autoscaling `min/max`.
-    pub autoscaling: String,
-    /// `parked` / `running`.
-    pub state: String,
-}
-
-impl From<&TagKeys> for MemoryKeys {
-    fn from(k: &TagKeys) -> Self {
-        MemoryKeys { count: k.count.clone(), autoscaling: k.autoscaling.clone(), state: k.state.clone() }
-    }
-}
-
-impl Default for MemoryKeys {
-    fn default() -> Self {
-        MemoryKeys::from(&TagKeys::default())
-    }
-}
 
 /// A remembered value: parsed, or the tag's text when it does not parse.
 pub type Remembered<T> = Option<Result<T, String>>;

@@ -218,11 +218,6 @@ impl<'a> ObservedIndex<'a> {
         }
     }
 
-    /// The resource of the plan's target with key `key`, if observed.
-    pub fn find_key(&self, key: &str, plan: &crate::plan::Plan) -> Option<Found<'a>> {
-        plan.targets.iter().find(|t| t.key == key).and_then(|t| self.find(&t.locator))
-    }
-
     /// The resource at `locator`, if observed.
     pub fn find(&self, locator: &Locator) -> Option<Found<'a>> {
         match locator {

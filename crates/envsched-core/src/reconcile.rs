@@ -6,12 +6,14 @@
 //! A failed action skips the rest of its target's chain and every later action that names it
 //! in [`Action::after`], and nothing else.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::pin::Pin;
-use std::task::Poll;
+
+use futures_util::future::join_all;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::action::Action;
 use crate::booking::Booking;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -21,7 +23,7 @@ use crate::fleet::{Fleet, FleetError, Outcome};
 use crate::guard::{DropGuard, Verdict};
 use crate::memory::{MemoryKeys, Recall};
 use crate::observed::{Found, Observed, ObservedIndex};
-use crate::plan::{Action, Freeze, Plan, Policy, plan};
+use crate::plan::{Freeze, Plan, Policy, plan};
 use crate::source::{BookingSource, SourceError};
 
 /// Whether actions are carried out.
@@ -140,79 +142,140 @@ where
 {
     let fetched = source.fetch().await;
     let observed = fleet.observe(&config.targets, &config.discovery).await.map_err(CycleError::Observe)?;
-    // Discovered targets join the declared ones for this cycle.
-    let (config, discovery_problems, discovered) = effective(config, &observed);
-    let config = config.as_ref();
     let at = clock.now();
-    let (bookings, source_error) = match fetched {
-        Ok(b) => (b, None),
-        Err(e) => (state.last_bookings.clone(), Some(e)),
-    };
-    let mut accepted_drop = None;
-    let freeze = match &source_error {
-        Some(e) => Some(Freeze {
-            reason: format!("{e}; changing nothing until bookings can be read again (when in doubt, keep it running)"),
-        }),
-        None => match state.guard.assess(&bookings, config, at) {
-            Verdict::Normal => None,
-            Verdict::Frozen(f) => Some(f),
-            Verdict::Accepted { open } => {
-                accepted_drop = Some(open);
-                None
-            }
-        },
-    };
-    if source_error.is_none() {
-        state.last_bookings = bookings.clone();
-    }
-    let mut desired = desired(&bookings, config, at);
-    desired.problems.extend(discovery_problems);
-    let plan = plan(&desired, &observed, &Policy::new(config, freeze).with_recall(&state.recall));
-    learn(&mut state.recall, &desired, &observed, &MemoryKeys::from(&config.tags));
-    let held: HashMap<&str, String> = state
-        .backoff
-        .iter()
-        .filter(|(_, b)| b.until > at)
-        .map(|(k, b)| {
-            let when = b.until.to_zoned(config.default_calendar.zone.clone()).strftime("%H:%M");
-            let why =
-                format!("backing off after {} failed cycle(s) (last: {}); next try at {when}", b.failures, b.error);
-            (k.as_str(), why)
-        })
-        .collect();
-    let applied = apply_holding(&plan, fleet, mode, &held).await;
+    let read = state.read(fetched, config, at);
+    let decision = plan_now(config, &read.bookings, &observed, at, read.freeze, Some(&state.recall));
+    let config = decision.config.as_ref();
+    learn(&mut state.recall, &decision.desired, &observed, &MemoryKeys::from(&config.tags));
+    let held = state.held(config, at);
+    let applied = apply_holding(&decision.plan, fleet, mode, &held).await;
     if mode == Mode::Apply {
-        let mut next = BTreeMap::new();
-        for a in &applied {
-            let key = &a.action.target;
-            match &a.outcome {
-                Outcome::Failed(e) => {
-                    let failures = state.backoff.get(key).map_or(0, |b| b.failures) + 1;
-                    let until = at.checked_add(Backoff::delay(failures, config.schedule.poll_interval)).unwrap_or(at);
-                    next.insert(key.clone(), Backoff { failures, until, error: e.to_string() });
-                }
-                Outcome::Skipped(_) if held.contains_key(key.as_str()) => {
-                    if let Some(b) = state.backoff.get(key) {
-                        next.entry(key.clone()).or_insert_with(|| b.clone());
-                    }
-                }
-                _ => {}
-            }
-        }
-        // A target that succeeded, or needs nothing any more, starts afresh.
-        state.backoff = next;
+        state.backoff = next_backoff(&state.backoff, &applied, &held, config, at);
     }
     Ok(Report {
         at,
-        next_change: next_change(&bookings, config, at),
-        desired,
-        plan,
+        next_change: next_change(&read.bookings, config, at),
+        desired: decision.desired,
+        plan: decision.plan,
         applied,
         observed,
-        source_error,
-        accepted_drop,
-        discovered,
+        source_error: read.source_error,
+        accepted_drop: read.accepted_drop,
+        discovered: decision.discovered,
     })
+}
+
+/// What a cycle decides before it acts.
+#[derive(Debug)]
+pub struct Decision<'a> {
+    /// The configuration planned with: the declared targets plus the discovered ones.
+    pub config: Cow<'a, Config>,
+    /// The desired state (discovery's problems included).
+    pub desired: Desired,
+    /// The plan.
+    pub plan: Plan,
+    /// How many targets discovery by tag added.
+    pub discovered: usize,
+}
+
+/// Desired state and plan at `at`, from bookings and one snapshot of the fleet: the part of
+/// a cycle that `plan` shows and `reconcile` acts on. Discovered targets join the declared
+/// ones; `recall` heals vanished memory tags; `freeze` says why nothing may be done.
+pub fn plan_now<'a>(
+    config: &'a Config,
+    bookings: &[Booking],
+    observed: &Observed,
+    at: Timestamp,
+    freeze: Option<Freeze>,
+    recall: Option<&Recall>,
+) -> Decision<'a> {
+    let (config, discovery_problems, discovered) = effective(config, observed);
+    let mut desired = desired(bookings, &config, at);
+    desired.problems.extend(discovery_problems);
+    let policy = Policy::new(&config, freeze);
+    let policy = match recall {
+        Some(r) => policy.with_recall(r),
+        None => policy,
+    };
+    let plan = plan(&desired, observed, &policy);
+    Decision { config, desired, plan, discovered }
+}
+
+/// The bookings a cycle plans with, and whether it may act on them.
+struct Read {
+    bookings: Vec<Booking>,
+    source_error: Option<SourceError>,
+    freeze: Option<Freeze>,
+    accepted_drop: Option<usize>,
+}
+
+impl CycleState {
+    /// The fetch's bookings, or the last good ones with a freeze when the fetch failed; the
+    /// drop guard's verdict on a fetch that worked.
+    fn read(&mut self, fetched: Result<Vec<Booking>, SourceError>, config: &Config, at: Timestamp) -> Read {
+        let bookings = match fetched {
+            Ok(bookings) => bookings,
+            Err(e) => {
+                let freeze = Freeze {
+                    reason: format!(
+                        "{e}; changing nothing until bookings can be read again (when in doubt, keep it running)"
+                    ),
+                };
+                let bookings = self.last_bookings.clone();
+                return Read { bookings, source_error: Some(e), freeze: Some(freeze), accepted_drop: None };
+            }
+        };
+        let (freeze, accepted_drop) = match self.guard.assess(&bookings, config, at) {
+            Verdict::Normal => (None, None),
+            Verdict::Frozen(f) => (Some(f), None),
+            Verdict::Accepted { open } => (None, Some(open)),
+        };
+        self.last_bookings = bookings.clone();
+        Read { bookings, source_error: None, freeze, accepted_drop }
+    }
+
+    /// The targets backing off at `at`, by key, and why.
+    fn held(&self, config: &Config, at: Timestamp) -> HashMap<String, String> {
+        self.backoff
+            .iter()
+            .filter(|(_, b)| b.until > at)
+            .map(|(k, b)| {
+                let when = b.until.to_zoned(config.default_calendar.zone.clone()).strftime("%H:%M");
+                let why =
+                    format!("backing off after {} failed cycle(s) (last: {}); next try at {when}", b.failures, b.error);
+                (k.clone(), why)
+            })
+            .collect()
+    }
+}
+
+/// The backoff after a cycle: a failed target waits longer, a held one keeps its wait, and a
+/// target that succeeded, or needs nothing any more, starts afresh.
+fn next_backoff(
+    backoff: &BTreeMap<String, Backoff>,
+    applied: &[Applied],
+    held: &HashMap<String, String>,
+    config: &Config,
+    at: Timestamp,
+) -> BTreeMap<String, Backoff> {
+    let mut next = BTreeMap::new();
+    for a in applied {
+        let key = &a.action.target;
+        match &a.outcome {
+            Outcome::Failed(e) => {
+                let failures = backoff.get(key).map_or(0, |b| b.failures) + 1;
+                let until = at.checked_add(Backoff::delay(failures, config.schedule.poll_interval)).unwrap_or(at);
+                next.insert(key.clone(), Backoff { failures, until, error: e.to_string() });
+            }
+            Outcome::Skipped(_) if held.contains_key(key) => {
+                if let Some(b) = backoff.get(key) {
+                    next.entry(key.clone()).or_insert_with(|| b.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    next
 }
 
 /// Adds the memory values on every observed service to `recall`.
@@ -233,7 +296,7 @@ pub async fn apply<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode) -> Vec<Applied>
 }
 
 /// [`apply`], skipping the targets in `held` (key → why) and what depends on them.
-async fn apply_holding<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode, held: &HashMap<&str, String>) -> Vec<Applied> {
+async fn apply_holding<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode, held: &HashMap<String, String>) -> Vec<Applied> {
     let mut failed: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for phase in &plan.phases {
@@ -285,25 +348,4 @@ async fn apply_holding<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode, held: &Hash
         }
     }
     out
-}
-
-/// Awaits every future concurrently and returns their outputs in order (a runtime-free
-/// `join_all`: core has no async runtime).
-async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *out = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { Poll::Pending } else { Poll::Ready(()) }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
 }

@@ -29,7 +29,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use envsched_core::config::{API_2022_06_28, NotionSection, parse_duration};
+use envsched_core::config::Notion;
 use envsched_core::{Booking, BookingSource, SourceError};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -177,7 +177,7 @@ impl Limiter {
 /// The Notion client. Implements [`BookingSource`].
 pub struct NotionClient {
     http: reqwest::Client,
-    notion: NotionSection,
+    notion: Notion,
     token: SecretString,
     limiter: Limiter,
     retry: RetryPolicy,
@@ -248,7 +248,7 @@ pub fn token_from_env(name: &str) -> Result<SecretString, String> {
 
 impl NotionClient {
     /// A client for the configured database. Fails when `notion.database_id` is missing.
-    pub fn new(notion: &NotionSection, token: SecretString) -> Result<Self, SourceError> {
+    pub fn new(notion: &Notion, token: SecretString) -> Result<Self, SourceError> {
         let Some(_) = &notion.database_id else {
             return Err(SourceError::Rejected {
                 status: 0,
@@ -264,10 +264,6 @@ impl NotionClient {
             .user_agent(concat!("envsched/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SourceError::Unavailable { message: format!("cannot build the HTTP client: {e}") })?;
-        let deadline = parse_duration(&notion.fetch_deadline)
-            .ok()
-            .and_then(|d| d.try_into().ok())
-            .unwrap_or(Duration::from_secs(120));
         Ok(NotionClient {
             http,
             limiter: Limiter::new(notion.requests_per_second),
@@ -275,7 +271,7 @@ impl NotionClient {
             notion: notion.clone(),
             token,
             retry: RetryPolicy::default(),
-            deadline,
+            deadline: notion.fetch_deadline,
             shown: Mutex::new(Shown::default()),
             status_kind: Mutex::new(None),
         })
@@ -304,7 +300,7 @@ impl NotionClient {
     }
 
     fn legacy(&self) -> bool {
-        self.notion.api_version == API_2022_06_28
+        !self.notion.api_version.has_data_sources()
     }
 
     /// One HTTP exchange, after the rate limiter.
@@ -315,7 +311,7 @@ impl NotionClient {
             .http
             .request(method, url)
             .header("Authorization", format!("Bearer {}", self.token.expose_secret()))
-            .header("Notion-Version", &self.notion.api_version);
+            .header("Notion-Version", self.notion.api_version.as_str());
         if let Some(b) = body {
             req = req.json(b);
         }

@@ -12,6 +12,17 @@
 //!   "re-query now".
 //!
 //! It holds no scheduling rules: what a booking means is decided in `envsched-core`.
+//!
+//! # Layout
+//!
+//! | module | owns |
+//! |---|---|
+//! | `client` | HTTP: queries, data-source discovery, rate limit, retries, deadline, write-back |
+//! | `parse` | query responses and pages into bookings |
+//! | `schema` | `check`: the database's properties, status and component options |
+//! | `webhook` | the verification handshake, signatures, the route |
+//!
+//! Setup and behaviour for operators: `crates/envsched-notion/README.md`.
 #![deny(missing_docs)]
 
 pub mod client;

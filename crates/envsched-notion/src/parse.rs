@@ -22,7 +22,7 @@
 
 use std::str::FromStr;
 
-use envsched_core::config::NotionSection;
+use envsched_core::config::Notion;
 use envsched_core::window::first_instant_at_or_after;
 use envsched_core::{Booking, SourceError, Window};
 use jiff::Timestamp;
@@ -132,7 +132,7 @@ impl From<ParseError> for SourceError {
 }
 
 /// Parses one query response body (either API version).
-pub fn parse_query_response(body: &str, notion: &NotionSection) -> Result<QueryPage, ParseError> {
+pub fn parse_query_response(body: &str, notion: &Notion) -> Result<QueryPage, ParseError> {
     let v: Value = serde_json::from_str(body)
         .map_err(|e| ParseError::NotJson { message: e.to_string(), head: body.chars().take(60).collect() })?;
     if v.get("object").and_then(Value::as_str) != Some("list") {
@@ -163,7 +163,7 @@ pub fn parse_query_response(body: &str, notion: &NotionSection) -> Result<QueryP
 }
 
 /// Parses one page object into a booking.
-pub fn parse_page(page: &Value, notion: &NotionSection) -> Result<Booking, ParseError> {
+pub fn parse_page(page: &Value, notion: &Notion) -> Result<Booking, ParseError> {
     let id = page.get("id").and_then(Value::as_str).unwrap_or("").to_string();
     let props = page
         .get("properties")
@@ -257,7 +257,7 @@ impl Row<'_> {
     }
 }
 
-fn title(props: &serde_json::Map<String, Value>, notion: &NotionSection) -> String {
+fn title(props: &serde_json::Map<String, Value>, notion: &Notion) -> String {
     let v = match &notion.title_property {
         Some(name) => props.get(name),
         None => props.values().find(|v| v.get("type").and_then(Value::as_str) == Some("title")),

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use envsched_core::config::NotionSection;
+use envsched_core::config::Notion;
 use envsched_core::{BookingSource, SourceError};
 use envsched_notion::{NotionClient, RetryPolicy};
 use envsched_sandbox::standin::{DATA_SOURCE_ID, DATABASE_ID, Fault, Row, SECOND_DATA_SOURCE_ID, StandIn};
@@ -27,19 +27,19 @@ fn rows(n: usize) -> Vec<Row> {
         .collect()
 }
 
-fn notion(base_url: &str, version: &str) -> NotionSection {
-    NotionSection {
+fn notion(base_url: &str, version: &str) -> Notion {
+    Notion {
         database_id: Some(DATABASE_ID.into()),
-        api_version: version.into(),
+        api_version: version.parse().expect("a supported Notion API version"),
         base_url: base_url.into(),
         environment_property: Some("環境".into()),
         feedback_property: Some("envsched".into()),
         requests_per_second: 1000.0,
-        ..NotionSection::default()
+        ..Notion::default()
     }
 }
 
-fn client(n: &NotionSection) -> NotionClient {
+fn client(n: &Notion) -> NotionClient {
     NotionClient::new(n, SecretString::from(TOKEN)).unwrap().with_retry(RetryPolicy {
         max_retries: 3,
         min_delay: Duration::from_millis(10),
@@ -221,7 +221,7 @@ async fn a_fetch_slower_than_its_deadline_gives_up() {
     let s = StandIn::start(TOKEN, rows(3)).await.unwrap();
     s.push_faults([Fault::Slow(Duration::from_secs(3))]);
     let mut n = notion(&s.base_url, "2022-06-28");
-    n.fetch_deadline = "1s".into();
+    n.fetch_deadline = Duration::from_secs(1);
     let err = client(&n).fetch().await.unwrap_err();
     assert!(err.to_string().contains("notion.fetch_deadline"), "{err}");
 }
@@ -333,7 +333,7 @@ async fn an_hour_long_retry_after_is_cut_short_so_the_fetch_succeeds_soon_after_
     // Notion asks for an hour, twice, and is back by the second retry.
     s.push_faults([Fault::RateLimited(3600), Fault::RateLimited(3600)]);
     let mut n = notion(&s.base_url, "2022-06-28");
-    n.fetch_deadline = "4s".into();
+    n.fetch_deadline = Duration::from_secs(4);
     let started = std::time::Instant::now();
     let got = client(&n).fetch().await;
     let took = started.elapsed();
@@ -354,7 +354,7 @@ async fn a_retry_after_wait_never_outlasts_what_the_fetch_deadline_leaves() {
     // 3 s of the 4 s deadline go on a slow schema request; then Notion asks for an hour.
     s.push_faults([Fault::Slow(Duration::from_secs(3)), Fault::RateLimited(3600)]);
     let mut n = notion(&s.base_url, "2022-06-28");
-    n.fetch_deadline = "4s".into();
+    n.fetch_deadline = Duration::from_secs(4);
     let started = std::time::Instant::now();
     let got = client(&n).fetch().await;
     let took = started.elapsed();

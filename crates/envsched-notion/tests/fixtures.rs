@@ -3,7 +3,7 @@
 
 mod common;
 
-use envsched_core::config::NotionSection;
+use envsched_core::config::Notion;
 use envsched_core::{Booking, Config, Window, desired};
 use envsched_notion::parse::parse_date;
 use envsched_notion::{ParseError, parse_page, parse_query_response};
@@ -13,11 +13,11 @@ fn read(name: &str) -> String {
     std::fs::read_to_string(common::fixtures().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn notion() -> NotionSection {
-    NotionSection {
+fn notion() -> Notion {
+    Notion {
         environment_property: Some("環境".into()),
         feedback_property: Some("envsched".into()),
-        ..NotionSection::default()
+        ..Notion::default()
     }
 }
 

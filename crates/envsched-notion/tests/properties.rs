@@ -5,16 +5,16 @@
 
 mod common;
 
-use envsched_core::config::NotionSection;
+use envsched_core::config::Notion;
 use envsched_notion::{ParseError, parse_page, parse_query_response};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-fn notion() -> NotionSection {
-    NotionSection {
+fn notion() -> Notion {
+    Notion {
         environment_property: Some("環境".into()),
         feedback_property: Some("envsched".into()),
-        ..NotionSection::default()
+        ..Notion::default()
     }
 }
 

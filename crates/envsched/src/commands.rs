@@ -3,9 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use envsched_core::{
-    BookingSource, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, Policy, desired, plan, reconcile,
-};
+use envsched_core::{BookingSource, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, plan_now, reconcile};
 use envsched_notion::schema::{Finding, Level, SchemaReport};
 use envsched_sandbox::{SandboxFleet, SimClock, Timing};
 
@@ -360,13 +358,11 @@ fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
         .block_on(fleet.observe(&config.targets, &config.discovery))
         .context("cannot observe the fleet, so there is no plan")?;
     let bookings = rt.block_on(source.fetch()).context("cannot read the bookings, so there is no plan")?;
-    let (config, problems, _) = envsched_core::effective(&config, &observed);
-    let mut wanted = desired(&bookings, &config, at);
-    wanted.problems.extend(problems);
-    let p = plan(&wanted, &observed, &Policy::new(&config, None));
+    let decision = plan_now(&config, &bookings, &observed, at, None, None);
+    let (p, config) = (&decision.plan, decision.config.as_ref());
     match a.inputs.output {
-        Output::Text => print!("{}", render::plan::text(&p, &config)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(&p, None))?),
+        Output::Text => print!("{}", render::plan::text(p, config)),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(p, None))?),
     }
     Ok(if a.detailed_exitcode && !p.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
