@@ -207,7 +207,7 @@ impl DynamoLease {
         let message = match (e.code(), e.message()) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
             (Some(c), None) => c.to_string(),
-            _ => crate::fleet::describe(e),
+            _ => crate::error::describe(e),
         };
         LeaseError { table: self.table.clone(), key: self.key.clone(), operation, message }
     }

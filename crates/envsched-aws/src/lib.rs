@@ -25,9 +25,22 @@
 //! * **One active copy** ([`lease`]): with `[aws.lease]`, a DynamoDB item taken and renewed
 //!   with conditional writes; every mutating call checks the holder's [`Fence`] right
 //!   before it is sent.
+//!
+//! # Layout
+//!
+//! | module | owns |
+//! |---|---|
+//! | `fleet` | [`AwsFleet`]: clients per place, the write gate; `observe` and `apply` inside |
+//! | `error` | SDK errors classified into [`envsched_core::FleetError`]s |
+//! | `pace` | token buckets per API family ([`Pacing`]) |
+//! | `lease` | the DynamoDB lease and the [`Fence`] |
+//! | `ecspresso` | targets imported from an ecspresso monorepo |
+//!
+//! Tags, IAM and behaviour for operators: `crates/envsched-aws/README.md`.
 #![deny(missing_docs)]
 
 pub mod ecspresso;
+mod error;
 mod fleet;
 pub mod lease;
 mod pace;
