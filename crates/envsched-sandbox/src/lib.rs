@@ -16,6 +16,17 @@
 //! * [`moto`] — starting moto's server, the AWS emulator the tests talk to through the SDK.
 //!
 //! Never used by `envsched run` against real AWS.
+//!
+//! # Layout
+//!
+//! | module | owns |
+//! |---|---|
+//! | this one | [`SimClock`] |
+//! | `fleet` | [`SandboxFleet`] and its [`Timing`] |
+//! | `source` | [`ScriptedSource`] and its row edits |
+//! | `demo` | the demo's world, week and report |
+//! | `standin` | the Notion stand-in server |
+//! | `moto` | moto's server for tests |
 #![deny(missing_docs)]
 
 pub mod demo;
