@@ -34,7 +34,8 @@ resource "aws_secretsmanager_secret" "datadog_api_key" {
 }
 
 # One item per lease key: {pk, owner, expires_at, renewed_at}, written with conditional puts
-# (README "Reliability"). A few requests a minute: on-demand costs next to nothing.
+# (crates/envsched-aws/README.md, "One active copy"). A few requests a minute: on-demand
+# costs next to nothing.
 resource "aws_dynamodb_table" "lease" {
   name         = "${var.name}-lease"
   billing_mode = "PAY_PER_REQUEST"
@@ -112,7 +113,7 @@ data "aws_iam_policy_document" "task" {
   }
 
   # Only envsched's own memory tags; never <prefix>protected, which people set. No
-  # untagging: envsched never deletes its memory (README "Remembered counts").
+  # untagging: envsched never deletes its memory (crates/envsched-aws/README.md, "Remembered counts").
   statement {
     sid       = "TagManagedServicesWithOwnKeys"
     actions   = ["ecs:TagResource"]

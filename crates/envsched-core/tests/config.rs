@@ -198,3 +198,59 @@ fn the_lease_is_optional_and_validated_with_the_key_named() {
     assert!(msg.contains("aws.lease.key"), "{msg}");
     assert!(invalid("[aws.lease]\nkey = \"stg\"\n").contains("missing field `table`"));
 }
+
+/// The config the top-level README shows, cut out of the README itself.
+fn readme_config() -> String {
+    let readme = include_str!("../../../README.md");
+    let section = readme.split("## A config").nth(1).expect("README has a section \"A config\"");
+    let block = section.split("```toml\n").nth(1).expect("a toml block under \"A config\"");
+    block.split("```").next().unwrap().to_string()
+}
+
+#[test]
+fn the_readme_config_loads_and_behaves_as_the_readme_says() {
+    use envsched_core::{Booking, Observed, Policy, TargetStatus, Window, desired, plan};
+    let config = Config::from_toml(&readme_config(), "README.md").unwrap_or_else(|e| panic!("{e}"));
+    // "A date-only booking of products/app1 for a working day brings up db/stg-aurora at
+    // 07:50 (08:00 minus the lead time), then app1-web with 2 tasks once the cluster reports
+    // available. At 20:00 the app stops."
+    let day = jiff::civil::date(2026, 12, 1); // a Tuesday, not a holiday
+    let booking = Booking {
+        id: "p1".into(),
+        title: "App1 check".into(),
+        status: "利用中".into(),
+        components: vec!["products/app1".into()],
+        environment: Some("stg1".into()),
+        window: Window::Days { first: day, last: day },
+        trashed: false,
+        feedback: None,
+        last_edited: None,
+        url: None,
+    };
+    let at = |hm: &str| -> jiff::Timestamp {
+        format!("2026-12-01T{hm}:00[Asia/Tokyo]").parse::<jiff::Zoned>().unwrap().timestamp()
+    };
+    let observed = |db: &str, count: u32| -> Observed {
+        serde_json::from_str(&format!(
+            r#"{{"ecs_services": [{{"cluster": "stg1", "service": "app1-web", "desired_count": {count}, "running_count": {count}}}],
+                "aurora_clusters": [{{"id": "stg1-aurora", "status": "{db}"}}]}}"#
+        ))
+        .unwrap()
+    };
+    let plan_at = |hm: &str, o: &Observed| {
+        plan(&desired(std::slice::from_ref(&booking), &config, at(hm)), o, &Policy::new(&config, None))
+    };
+    let stopped = observed("stopped", 0);
+    assert!(plan_at("07:49", &stopped).is_empty(), "nothing before 07:50");
+    let early = plan_at("07:50", &stopped);
+    let ops: Vec<(&str, &str)> = early.actions().map(|(_, a)| (a.target.as_str(), a.op.name())).collect();
+    assert_eq!(ops, [("stg1:db/stg-aurora", "start")], "the cluster first, at 07:50");
+    let app = early.target("stg1:products/app1-web").unwrap();
+    assert!(matches!(&app.status, TargetStatus::Waiting(w) if w.contains("db/stg-aurora")), "{:?}", app.status);
+    let ready = plan_at("07:55", &observed("available", 0));
+    let (_, scale) = ready.actions().next().expect("the app once the cluster is available");
+    assert_eq!((scale.target.as_str(), scale.op.from_to()), ("stg1:products/app1-web", ("0".into(), "2".into())));
+    let evening = plan_at("20:00", &observed("available", 2));
+    let down: Vec<&str> = evening.actions().map(|(_, a)| a.target.as_str()).collect();
+    assert!(down.iter().all(|t| *t == "stg1:products/app1-web") && !down.is_empty(), "the app stops first: {down:?}");
+}

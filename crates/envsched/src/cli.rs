@@ -125,7 +125,7 @@ pub struct DemoArgs {
 pub enum Output {
     /// For people.
     Text,
-    /// Stable JSON for scripts (documented in the README).
+    /// Stable JSON for scripts (documented in crates/envsched/README.md).
     Json,
 }
 

@@ -135,7 +135,7 @@ pub fn ecspresso(config: &Config, base: &std::path::Path) -> SchemaReport {
     report.findings.push(Finding {
         level: Level::Warning,
         text: format!(
-            "fix: add to each of those {} file(s) (ecspresso v2.4.0 or later):\n    ignore:\n      tags:{yaml}\n  (README \"Living with ecspresso and Terraform\")",
+            "fix: add to each of those {} file(s) (ecspresso v2.4.0 or later):\n    ignore:\n      tags:{yaml}\n  (crates/envsched-aws/README.md, \"Living with ecspresso and Terraform\")",
             found.len()
         ),
     });
@@ -152,7 +152,7 @@ pub async fn lease(config: &Config, lease: Option<&envsched_aws::DynamoLease>) -
         add(
             Level::Warning,
             "copies are not coordinated (no [aws.lease]): two copies at once (a deploy's overlap, an `apply` \
-             by hand while the daemon runs) keep every count and range (README \"Remembered counts\"), but \
+             by hand while the daemon runs) keep every count and range (crates/envsched-aws/README.md, \"Remembered counts\"), but \
              copies whose Notion views differ can undo each other's work; add [aws.lease] with the table \
              deploy/terraform creates"
                 .into(),

@@ -135,7 +135,7 @@ fn tail(p: &Plan) -> String {
     s
 }
 
-/// The stable JSON interface (documented in the README, "plan --output json").
+/// The stable JSON interface (documented in crates/envsched/README.md, "`plan --output json`: the stable interface").
 pub fn json(p: &Plan, applied: Option<&[Applied]>) -> Value {
     let (start, stop, unchanged) = p.counts();
     let actions: Vec<Value> = match applied {
