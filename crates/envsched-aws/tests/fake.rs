@@ -392,7 +392,7 @@ async fn throttling_is_retried_by_the_sdk_and_a_target_throttled_past_its_retrie
         .applied
         .iter()
         .filter(|a| matches!(a.action.op, envsched_core::Op::Scale { .. }))
-        .map(|a| (a.action.target.clone(), a.outcome.label()))
+        .map(|a| (a.action.target.to_string(), a.outcome.label()))
         .collect();
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
     assert_eq!(outcomes.iter().filter(|(_, o)| *o == "done").count(), 1, "{outcomes:?}");

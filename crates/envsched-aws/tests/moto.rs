@@ -282,7 +282,7 @@ impl Fleet for CrashBeforeScale<'_> {
             && !self.crashed.swap(true, std::sync::atomic::Ordering::SeqCst)
         {
             return Outcome::Failed(envsched_core::FleetError::Api {
-                target: action.target.clone(),
+                target: action.target.to_string(),
                 operation: "ecs:UpdateService".into(),
                 message: "process killed".into(),
                 retryable: true,

@@ -8,7 +8,7 @@ use serde::ser::SerializeStruct;
 
 use crate::config::MemoryKeys;
 use crate::observed::Capacity;
-use crate::target::Locator;
+use crate::target::{Locator, TargetKey};
 
 /// Which way an action moves a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -129,7 +129,7 @@ pub enum Cause {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
     /// Target key (`stg1:products/app1-web`, see [`crate::Target::key`]).
-    pub target: String,
+    pub target: TargetKey,
     /// Where it lives.
     pub locator: Locator,
     /// What to do.
@@ -139,7 +139,7 @@ pub struct Action {
     /// Why: the bookings and the rule.
     pub reason: String,
     /// Keys of other targets whose actions in this plan must succeed first.
-    pub after: Vec<String>,
+    pub after: Vec<TargetKey>,
     /// Why the action exists beyond the desired state (drift, healing).
     pub cause: Cause,
     /// The memory tag keys the fleet re-checks (ECS services).

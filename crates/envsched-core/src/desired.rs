@@ -255,7 +255,7 @@ fn pull_dependencies_up(set: &TargetSet, targets: &mut [TargetDesire], problems:
                 continue;
             }
             dep.state = DesiredState::Up;
-            dep.needed_by.push(name.clone());
+            dep.needed_by.push(name.to_string());
             for b in &bookings {
                 if !dep.bookings.contains(b) {
                     dep.bookings.push(b.clone());

@@ -107,12 +107,9 @@ fn managed_progress(mine: &[&crate::plan::TargetPlan], idx: &ObservedIndex<'_>) 
     if mine.is_empty() {
         return None;
     }
+    // "waiting for stg1:db/stg-aurora (starting)" → "waiting for db/stg-aurora"
     if let Some(w) = mine.iter().find_map(|t| match &t.status {
-        TargetStatus::Waiting(d) => d.strip_prefix("waiting for ").map(|rest| {
-            // "waiting for stg1:db/stg-aurora (starting)" → "waiting for db/stg-aurora"
-            let name = rest.split_whitespace().next().unwrap_or(rest);
-            name.split_once(':').map_or(name, |(_, n)| n).to_string()
-        }),
+        TargetStatus::Waiting(w) => w.on().first().map(|k| k.name()),
         _ => None,
     }) {
         return Some(format!("waiting for {w}"));

@@ -26,7 +26,7 @@
 //! | `window` | windows, calendars, operating hours, DST-safe local → instant |
 //! | `holidays` | the dated Japanese holiday table |
 //! | `booking`, `problem` | rows and what is wrong with them |
-//! | `target` | targets, dependency graph, component selection |
+//! | `target` | targets and their keys, the dependency graph, component selection (a folder: `set`, `select`) |
 //! | `config` | the file model, defaults and validation (a folder: `file`, `model`, `validate`, …) |
 //! | `cron` | cron expressions evaluated on the wall clock of a zone (`resync`, `summary`) |
 //! | `discover` | targets from tags: the rules that turn listed resources into targets |
@@ -101,10 +101,10 @@ pub use fleet::{Fleet, FleetError, Outcome};
 pub use guard::{DropGuard, Verdict};
 pub use memory::{Memory, MemoryKeys, Recall, ServiceNow, Step};
 pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedService};
-pub use plan::{Freeze, Plan, Policy, TargetPlan, TargetStatus, plan};
+pub use plan::{Freeze, Plan, Policy, TargetPlan, TargetStatus, Waiting, plan};
 pub use problem::{Problem, Subject};
 pub use reconcile::{Applied, CycleError, CycleState, Decision, Mode, Report, plan_now, reconcile};
 pub use source::{BookingSource, FixedSource, SourceError};
-pub use target::{Locator, Pin, Place, Selector, Target, TargetKind, TargetSet};
+pub use target::{Locator, Pin, Place, Selector, Target, TargetKey, TargetKind, TargetSet};
 pub use wake::{Last, Wake, WakeReason, next_wake};
 pub use window::{Calendar, Interval, Window};

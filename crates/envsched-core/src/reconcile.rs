@@ -19,12 +19,14 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::desired::{Desired, desired, next_change};
 use crate::discover::effective;
+use crate::feedback::feedback;
 use crate::fleet::{Fleet, FleetError, Outcome};
 use crate::guard::{DropGuard, Verdict};
 use crate::memory::{MemoryKeys, Recall};
 use crate::observed::{Found, Observed, ObservedIndex};
 use crate::plan::{Freeze, Plan, Policy, plan};
 use crate::source::{BookingSource, SourceError};
+use crate::target::TargetKey;
 
 /// Whether actions are carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +45,7 @@ pub struct CycleState {
     /// The last bookings fetched successfully (shown while the source is failing).
     pub last_bookings: Vec<Booking>,
     /// Targets whose actions keep failing, by key: retried with backoff, not every cycle.
-    pub backoff: BTreeMap<String, Backoff>,
+    pub backoff: BTreeMap<TargetKey, Backoff>,
     /// The memory values seen on each service, put back if its tags vanish.
     pub recall: Recall,
 }
@@ -112,6 +114,30 @@ pub struct Report {
 }
 
 impl Report {
+    /// The cycle's outcome as logs and metrics name it: `frozen` (nothing may be done),
+    /// `partial` (an action failed) or `ok`.
+    pub fn outcome(&self) -> &'static str {
+        if self.plan.frozen.is_some() {
+            "frozen"
+        } else if self.failures().next().is_some() {
+            "partial"
+        } else {
+            "ok"
+        }
+    }
+
+    /// Whether this cycle may tell each booking's row its state: not while frozen, and not
+    /// after a failed fetch (every row would look vanished and be told `ended`).
+    pub fn may_tell_rows(&self) -> bool {
+        self.plan.frozen.is_none() && self.source_error.is_none()
+    }
+
+    /// The state text for each live booking's row (`(row id, text)`), when this cycle may tell
+    /// rows anything ([`Report::may_tell_rows`]). `now` is the fleet as the cycle left it.
+    pub fn row_texts(&self, bookings: &[Booking], now: &Observed, config: &Config) -> Option<Vec<(String, String)>> {
+        self.may_tell_rows().then(|| feedback(bookings, &self.desired, &self.plan, now, config))
+    }
+
     /// Actions that failed.
     pub fn failures(&self) -> impl Iterator<Item = &Applied> {
         self.applied.iter().filter(|a| matches!(a.outcome, Outcome::Failed(_)))
@@ -124,6 +150,16 @@ pub enum CycleError {
     /// The fleet could not be observed: nothing can be compared, nothing is done.
     #[error("could not observe the fleet: {0}")]
     Observe(#[source] FleetError),
+}
+
+impl CycleError {
+    /// Which side of a cycle failed, as the "Cycle failed" log line's `error.kind` names it:
+    /// `fleet`.
+    pub fn area(&self) -> &'static str {
+        match self {
+            CycleError::Observe(_) => "fleet",
+        }
+    }
 }
 
 /// Runs one reconcile cycle.
@@ -235,7 +271,7 @@ impl CycleState {
     }
 
     /// The targets backing off at `at`, by key, and why.
-    fn held(&self, config: &Config, at: Timestamp) -> HashMap<String, String> {
+    fn held(&self, config: &Config, at: Timestamp) -> HashMap<TargetKey, String> {
         self.backoff
             .iter()
             .filter(|(_, b)| b.until > at)
@@ -252,12 +288,12 @@ impl CycleState {
 /// The backoff after a cycle: a failed target waits longer, a held one keeps its wait, and a
 /// target that succeeded, or needs nothing any more, starts afresh.
 fn next_backoff(
-    backoff: &BTreeMap<String, Backoff>,
+    backoff: &BTreeMap<TargetKey, Backoff>,
     applied: &[Applied],
-    held: &HashMap<String, String>,
+    held: &HashMap<TargetKey, String>,
     config: &Config,
     at: Timestamp,
-) -> BTreeMap<String, Backoff> {
+) -> BTreeMap<TargetKey, Backoff> {
     let mut next = BTreeMap::new();
     for a in applied {
         let key = &a.action.target;
@@ -296,8 +332,13 @@ pub async fn apply<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode) -> Vec<Applied>
 }
 
 /// [`apply`], skipping the targets in `held` (key → why) and what depends on them.
-async fn apply_holding<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode, held: &HashMap<String, String>) -> Vec<Applied> {
-    let mut failed: HashSet<String> = HashSet::new();
+async fn apply_holding<F: Fleet>(
+    plan: &Plan,
+    fleet: &F,
+    mode: Mode,
+    held: &HashMap<TargetKey, String>,
+) -> Vec<Applied> {
+    let mut failed: HashSet<TargetKey> = HashSet::new();
     let mut out = Vec::new();
     for phase in &plan.phases {
         // A phase's actions are grouped by target already; keep that order.

@@ -49,6 +49,12 @@ pub enum SourceError {
 }
 
 impl SourceError {
+    /// Which side of a cycle failed, as the "Cycle failed" log line's `error.kind` names it:
+    /// `notion`, the bookings' source.
+    pub fn area(&self) -> &'static str {
+        "notion"
+    }
+
     /// A bounded label for metrics.
     pub fn kind(&self) -> &'static str {
         match self {

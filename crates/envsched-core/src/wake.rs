@@ -34,6 +34,12 @@ pub enum WakeReason {
     Resync,
     /// `schedule.summary` is due: a log line, no cycle.
     Summary,
+    /// The daemon started (the first cycle). Not computed by [`next_wake`].
+    Startup,
+    /// A Notion webhook event arrived. Not computed by [`next_wake`].
+    Webhook,
+    /// This copy lost the lease and looks again. Not computed by [`next_wake`].
+    Lease,
 }
 
 impl WakeReason {
@@ -47,6 +53,9 @@ impl WakeReason {
             WakeReason::CycleRetry => "cycle-retry",
             WakeReason::Resync => "resync",
             WakeReason::Summary => "summary",
+            WakeReason::Startup => "startup",
+            WakeReason::Webhook => "webhook",
+            WakeReason::Lease => "lease",
         }
     }
 }

@@ -15,7 +15,7 @@ ecs_clusters = ["tools"]
 "#;
 
 fn names(config: &Config) -> Vec<String> {
-    config.targets.all().iter().map(|t| t.key()).collect()
+    config.targets.all().iter().map(|t| t.key().to_string()).collect()
 }
 
 fn problems_about(problems: &[envsched_core::Problem], key: &str) -> Vec<String> {

@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use envsched_core::{Config, Selector};
+use envsched_core::{Config, Notion, Selector};
 use serde_json::Value;
 
 /// How serious a finding is.
@@ -75,9 +75,40 @@ fn options(prop: &Value) -> Vec<String> {
 /// Checks a database's (or data source's) `properties` against the config.
 pub fn check_schema(properties: &Value, config: &Config) -> SchemaReport {
     let mut r = SchemaReport::default();
-    let n = &config.notion;
     let empty = serde_json::Map::new();
     let props = properties.as_object().unwrap_or(&empty);
+    check_properties(&mut r, props, &config.notion);
+    let n = &config.notion;
+    if let Some(status) = props.get(&n.status_property) {
+        let opts = options(status);
+        for s in &n.active_statuses {
+            if opts.contains(s) {
+                r.push(Level::Ok, format!("active status {s:?} is an option of {:?}", n.status_property));
+            } else {
+                r.push(
+                    Level::Error,
+                    format!(
+                        "active status {s:?} is not an option of {:?} (options: {opts:?}) — fix notion.active_statuses",
+                        n.status_property
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(components) = props.get(&n.components_property) {
+        check_components(&mut r, components, config);
+    }
+    if let Some(env) = n.environment_property.as_ref().and_then(|e| props.get(e)) {
+        let unknown: Vec<String> = options(env).into_iter().filter(|o| config.environment(o).is_none()).collect();
+        if !unknown.is_empty() {
+            r.push(Level::Warning, format!("environment options not declared in [[environments]]: {unknown:?} — rows using them are reported, not acted on"));
+        }
+    }
+    r
+}
+
+/// Every property the config names exists, with a type envsched reads.
+fn check_properties(r: &mut SchemaReport, props: &serde_json::Map<String, Value>, n: &Notion) {
     let typed = |types: &[&str]| -> Vec<String> {
         props
             .iter()
@@ -122,47 +153,26 @@ pub fn check_schema(properties: &Value, config: &Config) -> SchemaReport {
             }
         }
     }
-    if let Some(status) = props.get(&n.status_property) {
-        let opts = options(status);
-        for s in &n.active_statuses {
-            if opts.contains(s) {
-                r.push(Level::Ok, format!("active status {s:?} is an option of {:?}", n.status_property));
-            } else {
-                r.push(
-                    Level::Error,
-                    format!(
-                        "active status {s:?} is not an option of {:?} (options: {opts:?}) — fix notion.active_statuses",
-                        n.status_property
-                    ),
-                );
-            }
-        }
+}
+
+/// Every component option selects at least one target.
+fn check_components(r: &mut SchemaReport, components: &Value, config: &Config) {
+    let opts = options(components);
+    let orphans: Vec<&String> = opts
+        .iter()
+        .filter(|o| Selector::parse(o).map_or(true, |s| config.targets.select(&s, None).is_empty()))
+        .collect();
+    if orphans.is_empty() {
+        r.push(Level::Ok, format!("all {} component options select at least one target", opts.len()));
+    } else {
+        r.push(
+            Level::Error,
+            format!(
+                "{} of {} component options select no target: {} — remove them in Notion or declare targets whose names start with them",
+                orphans.len(),
+                opts.len(),
+                orphans.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        );
     }
-    if let Some(components) = props.get(&n.components_property) {
-        let opts = options(components);
-        let orphans: Vec<&String> = opts
-            .iter()
-            .filter(|o| Selector::parse(o).map_or(true, |s| config.targets.select(&s, None).is_empty()))
-            .collect();
-        if orphans.is_empty() {
-            r.push(Level::Ok, format!("all {} component options select at least one target", opts.len()));
-        } else {
-            r.push(
-                Level::Error,
-                format!(
-                    "{} of {} component options select no target: {} — remove them in Notion or declare targets whose names start with them",
-                    orphans.len(),
-                    opts.len(),
-                    orphans.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            );
-        }
-    }
-    if let Some(env) = n.environment_property.as_ref().and_then(|e| props.get(e)) {
-        let unknown: Vec<String> = options(env).into_iter().filter(|o| config.environment(o).is_none()).collect();
-        if !unknown.is_empty() {
-            r.push(Level::Warning, format!("environment options not declared in [[environments]]: {unknown:?} — rows using them are reported, not acted on"));
-        }
-    }
-    r
 }

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use envsched_core::config::ConfigFile;
 use envsched_core::{
     AuroraStatus, Booking, BookingSource, Config, ConfigError, CycleError, CycleState, DesiredState, Mode, Observed,
-    ObservedCluster, ObservedService, Outcome, Pin, Report, Selector, TargetKind, desired, reconcile,
+    ObservedCluster, ObservedService, Outcome, Pin, Report, Selector, TargetKey, TargetKind, desired, reconcile,
 };
 use jiff::civil::date;
 use jiff::tz::TimeZone;
@@ -309,7 +309,7 @@ fn toml_file(text: &str) -> Result<ConfigFile, ConfigError> {
 #[derive(Debug, Clone)]
 pub struct TargetTrack {
     /// Target key.
-    pub key: String,
+    pub key: TargetKey,
     /// Target name.
     pub name: String,
     /// Environment.
@@ -727,7 +727,7 @@ fn summarise_actions(r: &envsched_core::Report, now: Timestamp, events: &mut Vec
             report.drift_reparked += 1;
             events.push(Event {
                 at: now,
-                environment: a.action.target.split(':').next().map(str::to_string),
+                environment: a.action.target.environment().map(str::to_string),
                 text: format!("{} parked again — {}", a.action.target, a.action.reason),
             });
             continue;
@@ -737,7 +737,7 @@ fn summarise_actions(r: &envsched_core::Report, now: Timestamp, events: &mut Vec
             envsched_core::Op::Stop | envsched_core::Op::Scale { to: 0, .. } => false,
             _ => continue,
         };
-        let (env, name) = a.action.target.split_once(':').unwrap_or(("", &a.action.target));
+        let (env, name) = (a.action.target.environment().unwrap_or(""), a.action.target.name());
         let entry = groups.entry((env.to_string(), up)).or_default();
         entry.0.insert(name.to_string());
         if let Some(t) = r.plan.target(&a.action.target) {

@@ -167,13 +167,13 @@ impl SandboxFleet {
         settle(&mut st, now, timing);
         if let Some(message) = st.failing.get(&action.locator) {
             return Outcome::Failed(FleetError::Api {
-                target: action.target.clone(),
+                target: action.target.to_string(),
                 operation: action.op.name().into(),
                 message: message.clone(),
                 retryable: true,
             });
         }
-        let not_found = || Outcome::Failed(FleetError::NotFound { target: action.target.clone() });
+        let not_found = || Outcome::Failed(FleetError::NotFound { target: action.target.to_string() });
         match (&action.locator, &action.op) {
             (Locator::Aurora { cluster_id, .. }, op) => {
                 let Some(c) = st.clusters.get_mut(cluster_id) else { return not_found() };
@@ -190,7 +190,7 @@ impl SandboxFleet {
                     }
                     (Op::Stop, AuroraStatus::Available) => match &c.observed.unstoppable {
                         Some(why) => Outcome::Failed(FleetError::Api {
-                            target: action.target.clone(),
+                            target: action.target.to_string(),
                             operation: "StopDBCluster".into(),
                             message: format!("InvalidDBClusterStateFault: {why}"),
                             retryable: false,
@@ -205,7 +205,7 @@ impl SandboxFleet {
                         Outcome::AlreadyDone("already stopping or stopped".into())
                     }
                     (op, s) => Outcome::Failed(FleetError::InvalidState {
-                        target: action.target.clone(),
+                        target: action.target.to_string(),
                         operation: op.name().into(),
                         state: s.to_string(),
                     }),
@@ -217,7 +217,7 @@ impl SandboxFleet {
                 match envsched_core::memory::step(op, &action.memory, &ServiceNow::from(&s.observed)) {
                     Step::AlreadyDone(why) => Outcome::AlreadyDone(why),
                     Step::Refuse(why) => Outcome::Failed(FleetError::InvalidState {
-                        target: action.target.clone(),
+                        target: action.target.to_string(),
                         operation: op.name().into(),
                         state: why,
                     }),

@@ -43,30 +43,62 @@ use std::sync::{Arc, Mutex};
 use envsched_core::Clock;
 use jiff::{SignedDuration, Timestamp};
 
-/// A clock the simulation sets; clones share the same instant.
+/// A clock the simulation sets; clones share the same instant. [`SimClock::following_tokio`]
+/// makes one that moves with tokio's clock instead, so a test on a paused runtime
+/// (`tokio::time::pause`, `advance`) moves the daemon, the fleet and the bookings together.
 #[derive(Debug, Clone)]
-pub struct SimClock(Arc<Mutex<Timestamp>>);
+pub struct SimClock(Arc<Mutex<SimTime>>);
+
+#[derive(Debug, Clone, Copy)]
+enum SimTime {
+    /// Where the simulation set it.
+    Set(Timestamp),
+    /// `base` plus the time tokio's clock has moved since `since`.
+    Following { base: Timestamp, since: tokio::time::Instant },
+}
+
+impl SimTime {
+    fn now(self) -> Timestamp {
+        match self {
+            SimTime::Set(t) => t,
+            SimTime::Following { base, since } => {
+                let moved = SignedDuration::try_from(since.elapsed()).unwrap_or(SignedDuration::MAX);
+                base.checked_add(moved).unwrap_or(Timestamp::MAX)
+            }
+        }
+    }
+}
 
 impl SimClock {
     /// A clock at `t`.
     pub fn new(t: Timestamp) -> Self {
-        SimClock(Arc::new(Mutex::new(t)))
+        SimClock(Arc::new(Mutex::new(SimTime::Set(t))))
     }
 
-    /// Moves the clock to `t`.
+    /// A clock at `t` now, moving with tokio's clock from here on. Must be called inside a
+    /// tokio runtime.
+    pub fn following_tokio(t: Timestamp) -> Self {
+        SimClock(Arc::new(Mutex::new(SimTime::Following { base: t, since: tokio::time::Instant::now() })))
+    }
+
+    /// Moves the clock to `t` (a following clock goes on following from there).
     pub fn set(&self, t: Timestamp) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = t;
+        let mut time = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *time = match *time {
+            SimTime::Set(_) => SimTime::Set(t),
+            SimTime::Following { .. } => SimTime::Following { base: t, since: tokio::time::Instant::now() },
+        };
     }
 
     /// Moves the clock forward by `d`.
     pub fn advance(&self, d: SignedDuration) {
-        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *t = t.checked_add(d).unwrap_or(Timestamp::MAX);
+        let now = self.now();
+        self.set(now.checked_add(d).unwrap_or(Timestamp::MAX));
     }
 }
 
 impl Clock for SimClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).now()
     }
 }

@@ -49,7 +49,6 @@ async fn signal() {
 
 fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
     use std::io::IsTerminal;
-    use std::sync::Arc;
 
     // A config error exits 1 before anything starts.
     let config = inputs::config(&a.config)?;
@@ -67,62 +66,15 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {} (http.listen)", config.listen))?;
-        let shared = Arc::new(crate::daemon::Shared::default());
-        let token = config
-            .notion
-            .webhook_token_env
-            .as_ref()
-            .and_then(|v| std::env::var(v).ok())
-            .filter(|t| !t.is_empty())
-            .map(secrecy::SecretString::from);
-        let receiver = envsched_notion::webhook::WebhookReceiver::new(
-            token,
-            config.notion.database_id.as_deref().unwrap_or_default(),
-            config.notion.data_source_id.as_deref(),
-        );
-        let app = crate::http::router(shared.clone(), metrics, receiver, config.default_calendar.zone.clone());
+        let shared = std::sync::Arc::new(crate::daemon::Shared::default());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            signal().await;
-            let _ = stop_tx.send(true);
-            // A second signal forces the exit (the first is already draining).
-            signal().await;
-            tracing::warn!("Second signal: exiting now");
-            std::process::exit(1);
-        });
-        let mut server_stop = stop_rx.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = server_stop.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let server = serve(&config, shared.clone(), metrics, stop_rx.clone()).await?;
+        on_signals(stop_tx);
         crate::telemetry::Started { listen: &config.listen.to_string(), targets: config.targets.len() }.emit();
-        // Startup checks, as `check` does them: logged, never fatal (the cycles retry and
-        // say what fails). A signal meanwhile skips them.
         let (aws, lease) = fleet_and_lease(&config).await;
-        let place = crate::preflight::default_place(&aws);
-        let checks = async {
-            let (schema, reach) = tokio::join!(client.schema(), crate::preflight::aws(&aws, &config, &place));
-            match schema {
-                Ok(props) => crate::preflight::log("notion", &envsched_notion::schema::check_schema(&props, &config)),
-                Err(e) => {
-                    tracing::warn!(error.kind = "notion", error.message = %e, "Cannot read the Notion schema yet: {e}")
-                }
-            }
-            crate::preflight::log("aws", &reach);
-            crate::preflight::log("ecspresso", &crate::preflight::ecspresso(&config, &config_dir));
-            if lease.is_none() {
-                crate::preflight::log("lease", &crate::preflight::lease(&config, None).await);
-            }
-        };
         let mut interrupted = stop_rx.clone();
         tokio::select! {
-            _ = checks => {}
+            _ = startup_checks(&config, &config_dir, &client, &aws, lease.is_none()) => {}
             _ = interrupted.wait_for(|s| *s) => {}
         }
         // A signal during the checks: no cycle at all.
@@ -131,22 +83,10 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
             tracing::info!("Stopped");
             return Ok(ExitCode::SUCCESS);
         }
-        // The lease is kept (taken, renewed) beside the loop, and released only once the
-        // loop has finished its calls in flight.
-        let (done_tx, mut done_rx) = tokio::sync::watch::channel(false);
+        let (done_tx, done_rx) = tokio::sync::watch::channel(false);
         let (coordination, keeper) = match lease {
             Some((lease, fence)) => {
-                let (view_tx, view_rx) = tokio::sync::watch::channel(None);
-                let co = crate::daemon::Coordination { fence: fence.clone(), view: view_rx, lease: lease.describe() };
-                let keeper = tokio::spawn(async move {
-                    lease
-                        .keep(&fence, &view_tx, async move {
-                            let _ = done_rx.wait_for(|d| *d).await;
-                        })
-                        .await;
-                    // Held until here so the loop never sees the keeper gone while it runs.
-                    drop(view_tx);
-                });
+                let (co, keeper) = keep_lease(lease, fence, done_rx);
                 (Some(co), Some(keeper))
             }
             None => (None, None),
@@ -164,6 +104,96 @@ fn run_cmd(a: crate::cli::RunArgs) -> Result<ExitCode> {
         tracing::info!("Stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Serves `/live`, `/ready`, `/metrics`, the status page and the webhook on `http.listen`
+/// until `stop` turns true (then drains).
+async fn serve(
+    config: &envsched_core::Config,
+    shared: std::sync::Arc<crate::daemon::Shared>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<std::io::Result<()>>> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (http.listen)", config.listen))?;
+    let token = config
+        .notion
+        .webhook_token_env
+        .as_ref()
+        .and_then(|v| std::env::var(v).ok())
+        .filter(|t| !t.is_empty())
+        .map(secrecy::SecretString::from);
+    let receiver = envsched_notion::webhook::WebhookReceiver::new(
+        token,
+        config.notion.database_id.as_deref().unwrap_or_default(),
+        config.notion.data_source_id.as_deref(),
+    );
+    let app = crate::http::router(shared, metrics, receiver, config.default_calendar.zone.clone());
+    Ok(tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    }))
+}
+
+/// The first SIGTERM/SIGINT turns `stop` true (drain); a second one exits at once.
+fn on_signals(stop: tokio::sync::watch::Sender<bool>) {
+    tokio::spawn(async move {
+        signal().await;
+        let _ = stop.send(true);
+        // A second signal forces the exit (the first is already draining).
+        signal().await;
+        tracing::warn!("Second signal: exiting now");
+        std::process::exit(1);
+    });
+}
+
+/// The startup checks, as `check` makes them: logged, never fatal (the cycles retry and say
+/// what fails).
+async fn startup_checks(
+    config: &envsched_core::Config,
+    config_dir: &std::path::Path,
+    client: &envsched_notion::NotionClient,
+    aws: &envsched_aws::AwsFleet,
+    without_lease: bool,
+) {
+    let place = crate::preflight::default_place(aws);
+    let (schema, reach) = tokio::join!(client.schema(), crate::preflight::aws(aws, config, &place));
+    match schema {
+        Ok(props) => crate::preflight::log("notion", &envsched_notion::schema::check_schema(&props, config)),
+        Err(e) => {
+            tracing::warn!(error.kind = "notion", error.message = %e, "Cannot read the Notion schema yet: {e}")
+        }
+    }
+    crate::preflight::log("aws", &reach);
+    crate::preflight::log("ecspresso", &crate::preflight::ecspresso(config, config_dir));
+    if without_lease {
+        crate::preflight::log("lease", &crate::preflight::lease(config, None).await);
+    }
+}
+
+/// Keeps the lease (takes and renews it) beside the loop until `done`, then releases it:
+/// only once the loop has finished its calls in flight.
+fn keep_lease(
+    lease: envsched_aws::DynamoLease,
+    fence: std::sync::Arc<envsched_aws::Fence>,
+    mut done: tokio::sync::watch::Receiver<bool>,
+) -> (crate::daemon::Coordination, tokio::task::JoinHandle<()>) {
+    let (view_tx, view_rx) = tokio::sync::watch::channel(None);
+    let co = crate::daemon::Coordination { fence: fence.clone(), view: view_rx, lease: lease.describe() };
+    let keeper = tokio::spawn(async move {
+        lease
+            .keep(&fence, &view_tx, async move {
+                let _ = done.wait_for(|d| *d).await;
+            })
+            .await;
+        // Held until here so the loop never sees the keeper gone while it runs.
+        drop(view_tx);
+    });
+    (co, keeper)
 }
 
 /// The AWS fleet, and with `[aws.lease]` the lease and the fence the fleet writes behind
@@ -405,8 +435,7 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     // Tell each row its state (after AWS was acted on; a write failure changes no action).
     // Never after a failed fetch or while frozen: every row would look vanished and be told
     // "ended".
-    let write_back =
-        matches!((&source, mode, &report.source_error, &p.frozen), (Source::Notion(_), Mode::Apply, None, None));
+    let write_back = matches!((&source, mode), (Source::Notion(_), Mode::Apply)) && report.may_tell_rows();
     // The fleet as the actions left it, observed once for both uses.
     let after = if write_back || a.save_observed.is_some() {
         Some(rt.block_on(fleet.observe(&config.targets, &config.discovery)))
@@ -423,7 +452,7 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
             Some(Ok(o)) => o,
             _ => report.observed.clone(),
         };
-        let texts = envsched_core::feedback(&state.last_bookings, &report.desired, p, &now, &config);
+        let texts = report.row_texts(&state.last_bookings, &now, &config).unwrap_or_default();
         let wb = rt.block_on(client.write_back(&texts, &state.last_bookings));
         eprintln!(
             "notion write-back: {} rows updated, {} unchanged, {} failed",
@@ -484,14 +513,12 @@ async fn demo_week(
     let mut written = 0usize;
     let sim = envsched_sandbox::demo::run(world, &standin, &client, async |report, bookings| {
         // Never while frozen: an empty, suspicious fetch would tell every row "ended".
-        if report.plan.frozen.is_some() {
+        let Some(texts) = report.row_texts(bookings, &world.fleet.snapshot(), &world.config) else {
             return Vec::new();
-        }
+        };
         for b in bookings {
             seen.insert(b.id.clone(), (b.title.clone(), b.environment.clone()));
         }
-        let texts =
-            envsched_core::feedback(bookings, &report.desired, &report.plan, &world.fleet.snapshot(), &world.config);
         let wb = client.write_back(&texts, bookings).await;
         written += wb.written;
         wb.rows

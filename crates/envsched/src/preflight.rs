@@ -42,7 +42,7 @@ pub async fn aws(fleet: &impl Fleet, config: &Config, default_place: &str) -> Sc
         .map(|t| (matches!(t.locator, Locator::Aurora { .. }), index.find(&t.locator).is_some()))
         .collect();
     let missing: Vec<String> =
-        targets.iter().zip(&looked).filter(|(_, (_, found))| !found).map(|(t, _)| t.key()).collect();
+        targets.iter().zip(&looked).filter(|(_, (_, found))| !found).map(|(t, _)| t.key().to_string()).collect();
     let places: BTreeSet<String> = targets
         .iter()
         .map(|t| t.locator.place())

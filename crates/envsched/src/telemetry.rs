@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use envsched_core::{Action, Outcome, Report};
+use envsched_core::{Action, Outcome, Report, WakeReason};
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::{Map, Value};
@@ -177,17 +177,6 @@ impl ActionApplied<'_> {
     }
 }
 
-/// A completed cycle's outcome: `frozen`, `partial` (an action failed) or `ok`.
-fn outcome(r: &Report) -> &'static str {
-    if r.plan.frozen.is_some() {
-        "frozen"
-    } else if r.failures().next().is_some() {
-        "partial"
-    } else {
-        "ok"
-    }
-}
-
 /// A completed cycle (frozen or not, with or without failed actions).
 pub struct CycleCompleted<'a> {
     /// Its report.
@@ -197,7 +186,7 @@ pub struct CycleCompleted<'a> {
     /// How long the write-back to Notion took, when there was one.
     pub write_back: Option<Duration>,
     /// What woke it.
-    pub trigger: &'a str,
+    pub trigger: WakeReason,
 }
 
 impl CycleCompleted<'_> {
@@ -207,7 +196,7 @@ impl CycleCompleted<'_> {
         let (start, stop, unchanged) = r.plan.counts();
         let failed = r.failures().count();
         let frozen = r.plan.frozen.is_some();
-        let outcome = outcome(r);
+        let outcome = r.outcome();
         counter!("envsched_cycles_total", "outcome" => outcome).increment(1);
         histogram!("envsched_cycle_duration_seconds").record(self.duration.as_secs_f64());
         gauge!("envsched_frozen").set(if frozen { 1.0 } else { 0.0 });
@@ -216,7 +205,7 @@ impl CycleCompleted<'_> {
         gauge!("envsched_targets", "desired" => "down").set((r.plan.targets.len() - up) as f64);
         gauge!("envsched_bookings_live").set(r.desired.active.len() as f64);
         tracing::info!(
-            trigger = self.trigger,
+            trigger = self.trigger.label(),
             outcome,
             actions = r.applied.len() as u64,
             failed = failed as u64,
@@ -263,10 +252,8 @@ pub struct CycleFailed<'a> {
     pub error: &'a str,
     /// A bounded label.
     pub kind: &'static str,
-    /// Consecutive failed cycles.
+    /// Consecutive failed cycles (the first since the last success is logged).
     pub failures: u32,
-    /// Whether this is the first failure since the last success (log it) or a repeat.
-    pub first: bool,
 }
 
 impl CycleFailed<'_> {
@@ -274,7 +261,7 @@ impl CycleFailed<'_> {
     pub fn emit(self) {
         counter!("envsched_cycles_total", "outcome" => "failed").increment(1);
         gauge!("envsched_failed_cycles_in_a_row").set(f64::from(self.failures));
-        if self.first {
+        if self.failures == 1 {
             tracing::error!(error.kind = self.kind, error.message = self.error, "Cycle failed: {}", self.error);
         }
     }
@@ -441,7 +428,7 @@ impl Tally {
     /// Counts a completed cycle.
     pub fn cycle(&mut self, report: &Report) {
         let failed = report.failures().count() as u64;
-        match outcome(report) {
+        match report.outcome() {
             "frozen" => self.frozen += 1,
             "partial" => self.partial += 1,
             _ => self.ok += 1,

@@ -26,7 +26,7 @@ impl AwsFleet {
             Op::ParkAutoscaling { .. } | Op::RestoreAutoscaling { .. } => Family::Autoscaling,
             Op::Start | Op::Stop => {
                 return Err(FleetError::InvalidState {
-                    target: a.target.clone(),
+                    target: a.target.to_string(),
                     operation: a.op.name().into(),
                     state: "an ECS service".into(),
                 });
@@ -38,7 +38,7 @@ impl AwsFleet {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| FleetError::NotFound { target: a.target.clone() })?;
+            .ok_or_else(|| FleetError::NotFound { target: a.target.to_string() })?;
         let tags = ecs_tags(&s);
         // Only the ops that depend on the scalable target read it.
         let autoscaling = if a.op.reads_autoscaling() {
@@ -48,14 +48,28 @@ impl AwsFleet {
         };
         let desired = u32::try_from(s.desired_count()).unwrap_or(0);
         let now = ServiceNow { desired_count: desired, autoscaling, tags: &tags };
-        let refused = |why: String| FleetError::InvalidState {
-            target: a.target.clone(),
-            operation: a.op.name().into(),
-            state: why,
-        };
-        match envsched_core::memory::step(&a.op, &a.memory, &now) {
+        let step = envsched_core::memory::step(&a.op, &a.memory, &now);
+        self.send_step(c, a, (cluster, service), &s, desired, step).await
+    }
+
+    /// What a step of the memory protocol calls for: nothing, a refusal, or one write sent
+    /// at once.
+    async fn send_step(
+        &self,
+        c: &Clients,
+        a: &Action,
+        (cluster, service): (&str, &str),
+        s: &aws_sdk_ecs::types::Service,
+        desired: u32,
+        step: Step,
+    ) -> Result<Outcome, FleetError> {
+        match step {
             Step::AlreadyDone(why) => Ok(Outcome::AlreadyDone(why)),
-            Step::Refuse(why) => Err(refused(why)),
+            Step::Refuse(why) => Err(FleetError::InvalidState {
+                target: a.target.to_string(),
+                operation: a.op.name().into(),
+                state: why,
+            }),
             Step::Scale(to) => {
                 self.write("ecs:UpdateService")?;
                 c.ecs
@@ -100,7 +114,7 @@ impl AwsFleet {
 
     pub(super) async fn apply_cluster(&self, c: &Clients, a: &Action, id: &str) -> Result<Outcome, FleetError> {
         let found = self.describe_clusters(c, Some(&[id.to_string()])).await?;
-        let cluster = found.first().ok_or_else(|| FleetError::NotFound { target: a.target.clone() })?;
+        let cluster = found.first().ok_or_else(|| FleetError::NotFound { target: a.target.to_string() })?;
         let status = AuroraStatus::from(cluster.status().unwrap_or("unknown").to_string());
         match (&a.op, &status) {
             (Op::Start, AuroraStatus::Stopped) => {
@@ -132,7 +146,7 @@ impl AwsFleet {
                 Ok(Outcome::AlreadyDone(format!("already {status}")))
             }
             (op, s) => Err(FleetError::InvalidState {
-                target: a.target.clone(),
+                target: a.target.to_string(),
                 operation: op.name().into(),
                 state: s.to_string(),
             }),

@@ -18,7 +18,7 @@ pub(super) fn chain(
     let act =
         |direction, op| Some(Chain { index: p, direction, ops: vec![op], reason: td.reason(), cause: Cause::Desired });
     let wait = |status: &mut TargetStatus, why: String| {
-        *status = TargetStatus::Waiting(why);
+        *status = TargetStatus::Waiting(why.into());
         None
     };
     match (td.state, &c.status) {

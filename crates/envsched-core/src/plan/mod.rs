@@ -51,8 +51,8 @@ use crate::desired::{Desired, DesiredState, TargetDesire};
 use crate::memory::Recall;
 use crate::observed::{Found, Observed, ObservedIndex};
 use crate::problem::Problem;
-use crate::target::TargetKind;
-pub use status::{ObservedSummary, Plan, TargetPlan, TargetStatus};
+use crate::target::{TargetKey, TargetKind};
+pub use status::{ObservedSummary, Plan, TargetPlan, TargetStatus, Waiting};
 
 /// What the planner may do, beyond the desired state.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn key(&self, p: usize) -> String {
+    fn key(&self, p: usize) -> TargetKey {
         self.desired.targets[p].target.key()
     }
 
@@ -180,7 +180,7 @@ impl<'a> Planner<'a> {
             if c.direction == Direction::Down || !c.ops.iter().any(Op::starts) {
                 return true;
             }
-            let waits: Vec<String> = self.desired.targets[c.index]
+            let waits: Vec<(TargetKey, String)> = self.desired.targets[c.index]
                 .all_deps
                 .iter()
                 .filter(|&&q| self.desired.targets[q].target.kind() == TargetKind::AuroraCluster)
@@ -190,7 +190,7 @@ impl<'a> Planner<'a> {
                 up.insert(c.index);
                 true
             } else {
-                self.status[c.index] = TargetStatus::Waiting(waits.join("; "));
+                self.status[c.index] = TargetStatus::Waiting(Waiting::on_targets(waits));
                 false
             }
         });
@@ -198,14 +198,17 @@ impl<'a> Planner<'a> {
     }
 
     /// Whether dependency `p` lets its dependents come up, and if not, what they wait for.
-    fn ready_db(&self, p: usize) -> Result<(), String> {
+    fn ready_db(&self, p: usize) -> Result<(), (TargetKey, String)> {
         let t = &self.desired.targets[p].target;
-        match self.idx.find(&t.locator) {
-            Some(Found::Cluster(c)) if c.status == crate::observed::AuroraStatus::Available => Ok(()),
-            Some(Found::Cluster(c)) => Err(format!("waiting for {} ({})", t.key(), c.status)),
-            Some(Found::Service(_)) => Ok(()),
-            None => Err(format!("waiting for {} (not found)", t.key())),
-        }
+        let state = match self.idx.find(&t.locator) {
+            Some(Found::Cluster(c)) if c.status == crate::observed::AuroraStatus::Available => return Ok(()),
+            Some(Found::Cluster(c)) => c.status.to_string(),
+            Some(Found::Service(_)) => return Ok(()),
+            None => "not found".to_string(),
+        };
+        let key = t.key();
+        let why = format!("waiting for {key} ({state})");
+        Err((key, why))
     }
 
     /// The way down: dependents first, the stop cap, and holds. Returns the chains that go
@@ -234,7 +237,7 @@ impl<'a> Planner<'a> {
                         || self.idx.find(&targets[q].target.locator).is_some_and(|f| !f.is_drained())
                         || matches!(self.status[q], TargetStatus::Deferred(_) | TargetStatus::Held(_))
                 })
-                .map(|q| targets[q].target.key())
+                .map(|q| targets[q].target.key().to_string())
                 .collect();
             if !blockers.is_empty() {
                 self.status[p] = TargetStatus::Held(format!("waiting for {} to stop", blockers.join(", ")));
@@ -262,7 +265,7 @@ impl<'a> Planner<'a> {
                 Direction::Up => (td.depth, td.all_deps.iter().copied().filter(|q| up.contains(q)).collect()),
                 Direction::Down => (td.height, Vec::new()),
             };
-            let mut after: Vec<String> = after.into_iter().map(|q| self.key(q)).collect();
+            let mut after: Vec<TargetKey> = after.into_iter().map(|q| self.key(q)).collect();
             after.sort();
             after.dedup();
             let list = phases.entry((c.direction, level)).or_default();

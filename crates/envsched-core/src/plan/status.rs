@@ -11,7 +11,7 @@ use crate::booking::BookingRef;
 use crate::desired::DesiredState;
 use crate::observed::Found;
 use crate::problem::Problem;
-use crate::target::{Locator, TargetKind};
+use crate::target::{Locator, TargetKey, TargetKind};
 
 /// What the plan does with a target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum TargetStatus {
     /// Has actions in this plan.
     Changing,
     /// Waiting on something outside envsched's control (a DB starting, a cluster stopping).
-    Waiting(String),
+    Waiting(Waiting),
     /// Stop postponed by the per-cycle cap.
     Deferred(String),
     /// Stop held back because something still needs it, or it cannot be stopped.
@@ -52,14 +52,68 @@ impl TargetStatus {
     /// The explanation, where there is one.
     pub fn detail(&self) -> Option<&str> {
         match self {
-            TargetStatus::Waiting(s)
-            | TargetStatus::Deferred(s)
-            | TargetStatus::Held(s)
-            | TargetStatus::Protected(s) => Some(s),
+            TargetStatus::Waiting(w) => Some(w.as_str()),
+            TargetStatus::Deferred(s) | TargetStatus::Held(s) | TargetStatus::Protected(s) => Some(s),
             _ => None,
         }
     }
 }
+
+/// What a target waits for before it can move: the words people read, and the targets it
+/// waits on. Two waits are the same when they read the same.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    text: String,
+    on: Vec<TargetKey>,
+}
+
+impl Waiting {
+    /// A wait on other targets (`waiting for stg1:db/stg-aurora (starting)`), one clause each.
+    pub fn on_targets(waits: Vec<(TargetKey, String)>) -> Self {
+        let text = waits.iter().map(|(_, w)| w.as_str()).collect::<Vec<_>>().join("; ");
+        Waiting { text, on: waits.into_iter().map(|(k, _)| k).collect() }
+    }
+
+    /// The targets waited on, first the first named; none when the wait is the target's own
+    /// (a cluster stopping).
+    pub fn on(&self) -> &[TargetKey] {
+        &self.on
+    }
+
+    /// The words.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<String> for Waiting {
+    /// A wait on the target's own state, naming no other target.
+    fn from(text: String) -> Self {
+        Waiting { text, on: Vec::new() }
+    }
+}
+
+impl From<&str> for Waiting {
+    fn from(text: &str) -> Self {
+        Waiting::from(text.to_string())
+    }
+}
+
+impl std::ops::Deref for Waiting {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Waiting {}
 
 /// How a target looks in AWS, summarised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,7 +148,7 @@ impl ObservedSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetPlan {
     /// Key (`stg1:products/app1-web`).
-    pub key: String,
+    pub key: TargetKey,
     /// Where it lives.
     pub locator: Locator,
     /// Name.

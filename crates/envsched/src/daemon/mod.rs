@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use envsched_aws::{Fence, LeaseError, LeaseView};
 use envsched_core::{
-    Action, Clock, Config, CycleState, Discovery, Fleet, FleetError, Last, Mode, Observed, Outcome, Report, TargetSet,
-    Wake, WakeReason, next_wake, reconcile,
+    Action, Booking, BookingSource, Clock, Config, CycleError, CycleState, Discovery, Fleet, FleetError, Last, Mode,
+    Observed, Outcome, Problem, Report, SourceError, TargetSet, Wake, WakeReason, next_wake, reconcile,
 };
-use envsched_notion::NotionClient;
+use envsched_notion::{NotionClient, WriteBack};
 use jiff::Timestamp;
 use tokio::sync::{Notify, watch};
 
@@ -219,11 +219,30 @@ async fn lease_lost(co: &mut Option<Coordination>) {
     }
 }
 
-/// The Notion client as the daemon uses it: each fetch timed and counted.
-pub struct TimedSource<'a>(pub &'a NotionClient);
+/// Where the daemon reads bookings and tells each row its state: Notion in production, any
+/// source in the loop's tests.
+pub trait Rows: BookingSource {
+    /// Tells each row its state; see [`NotionClient::write_back`].
+    fn write_back(&self, texts: &[(String, String)], live: &[Booking]) -> impl Future<Output = WriteBack>;
+    /// Forgets what was learned between fetches (a resync); see [`NotionClient::forget`].
+    fn forget(&self);
+}
 
-impl envsched_core::BookingSource for TimedSource<'_> {
-    async fn fetch(&self) -> Result<Vec<envsched_core::Booking>, envsched_core::SourceError> {
+impl Rows for NotionClient {
+    fn write_back(&self, texts: &[(String, String)], live: &[Booking]) -> impl Future<Output = WriteBack> {
+        NotionClient::write_back(self, texts, live)
+    }
+
+    fn forget(&self) {
+        NotionClient::forget(self);
+    }
+}
+
+/// The rows' source as the daemon uses it: each fetch timed and counted.
+pub struct TimedSource<'a, R>(pub &'a R);
+
+impl<R: Rows + Sync> BookingSource for TimedSource<'_, R> {
+    async fn fetch(&self) -> Result<Vec<Booking>, SourceError> {
         let started = Instant::now();
         let r = self.0.fetch().await;
         telemetry::NotionFetched { duration: started.elapsed(), rows: r.as_ref().ok().map(Vec::len) }.emit();
@@ -231,176 +250,217 @@ impl envsched_core::BookingSource for TimedSource<'_> {
     }
 }
 
-/// Runs cycles until `stop` turns true. Returns when the last cycle has finished (or the
-/// drain ran out).
+/// Runs cycles until `stop` turns true, on the system clock. Returns when the last cycle has
+/// finished (or the drain ran out).
 pub async fn run<F: Fleet + Sync>(
     config: &Config,
     client: &NotionClient,
     fleet: &LoggedFleet<F>,
     calls: impl Fn() -> envsched_aws::CallCounts,
-    mut stop: watch::Receiver<bool>,
-    mut coordination: Option<Coordination>,
+    stop: watch::Receiver<bool>,
+    coordination: Option<Coordination>,
 ) {
-    let shared = fleet.shared.clone();
-    let mut state = CycleState::default();
-    let mut failures: u32 = 0;
-    let mut trigger = "startup";
-    let mut seen_calls = Default::default();
-    let mut last_end = Instant::now();
-    let mut saved_usd = 0.0;
-    let mut last_problems: Vec<envsched_core::Problem> = Vec::new();
-    let mut last_frozen: Option<String> = None;
-    let mut standing = Standing::Waiting;
-    let drain = config.schedule.drain.unsigned_abs();
-    let source = TimedSource(client);
-    let zone = &config.default_calendar.zone;
-    // The fire after `done` (or now, if later): a clock read a hair early never fires twice.
-    let next_fire = |key: &str, cron: &Option<envsched_core::Cron>, done: Option<Timestamp>| {
-        let cron = cron.as_ref()?;
-        let next = cron.next_after(done.map_or(Timestamp::now(), |d| d.max(Timestamp::now())), zone);
+    Daemon::new(config, client, fleet, &SystemClock, stop, coordination).run(calls).await;
+}
+
+/// The loop: what it reads, acts on and tells, its clock, and what it carries from one
+/// cycle to the next. Generic over the clock so its tests run on tokio's paused time (a
+/// clock that follows it); the sleeps are tokio's, which a paused runtime advances at once.
+pub struct Daemon<'a, R, F, C: ?Sized> {
+    config: &'a Config,
+    rows: &'a R,
+    fleet: &'a LoggedFleet<F>,
+    clock: &'a C,
+    stop: watch::Receiver<bool>,
+    coordination: Option<Coordination>,
+    shared: Arc<Shared>,
+    state: CycleState,
+    /// Failed cycles in a row.
+    failures: u32,
+    /// What woke the coming cycle.
+    trigger: WakeReason,
+    seen_calls: envsched_aws::CallCounts,
+    /// When the last cycle ended (savings are counted between cycles).
+    last_end: Instant,
+    saved_usd: f64,
+    last_problems: Vec<Problem>,
+    last_frozen: Option<String>,
+    standing: Standing,
+    resync_at: Option<Timestamp>,
+    summary_at: Option<Timestamp>,
+    tally: telemetry::Tally,
+}
+
+/// Why the loop ends.
+struct Stopped;
+
+impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C> {
+    /// A loop that has not run a cycle.
+    pub fn new(
+        config: &'a Config,
+        rows: &'a R,
+        fleet: &'a LoggedFleet<F>,
+        clock: &'a C,
+        stop: watch::Receiver<bool>,
+        coordination: Option<Coordination>,
+    ) -> Self {
+        let now = clock.now();
+        let mut d = Daemon {
+            config,
+            rows,
+            fleet,
+            clock,
+            stop,
+            coordination,
+            shared: fleet.shared.clone(),
+            state: CycleState::default(),
+            failures: 0,
+            trigger: WakeReason::Startup,
+            seen_calls: Default::default(),
+            last_end: Instant::now(),
+            saved_usd: 0.0,
+            last_problems: Vec::new(),
+            last_frozen: None,
+            standing: Standing::Waiting,
+            resync_at: None,
+            summary_at: None,
+            tally: telemetry::Tally::new(now),
+        };
+        d.resync_at = d.next_fire("resync", None);
+        d.summary_at = d.next_fire("summary", None);
+        d.shared.status.write().unwrap_or_else(|p| p.into_inner()).poll = config.schedule.poll_interval.unsigned_abs();
+        d
+    }
+
+    /// Cycles until `stop` turns true. `calls` reads the fleet's API call counts.
+    pub async fn run(mut self, calls: impl Fn() -> envsched_aws::CallCounts) {
+        let _: Result<(), Stopped> = async {
+            loop {
+                self.gate().await?;
+                let result = self.cycle().await?;
+                telemetry::api_calls(&calls(), &mut self.seen_calls);
+                let wake = self.after_cycle(result).await?;
+                self.sleep_until_next(wake).await?;
+            }
+        }
+        .await;
+    }
+
+    /// The next fire of `schedule.<key>` after `done` (or now, if later): a clock read a hair
+    /// early never fires twice.
+    fn next_fire(&self, key: &str, done: Option<Timestamp>) -> Option<Timestamp> {
+        let cron = match key {
+            "resync" => self.config.schedule.resync.as_ref(),
+            _ => self.config.schedule.summary.as_ref(),
+        }?;
+        let now = self.clock.now();
+        let next = cron.next_after(done.map_or(now, |d| d.max(now)), &self.config.default_calendar.zone);
         if next.is_none() {
             tracing::warn!(key, "schedule.{key} = \"{cron}\" has no fire time in the next 9 years; it will not run");
         }
         next
-    };
-    let mut resync_at = next_fire("resync", &config.schedule.resync, None);
-    let mut summary_at = next_fire("summary", &config.schedule.summary, None);
-    let mut tally = telemetry::Tally::new(Timestamp::now());
-    shared.status.write().unwrap_or_else(|p| p.into_inner()).poll = config.schedule.poll_interval.unsigned_abs();
-    loop {
-        if let Some(co) = coordination.as_mut() {
-            let was = standing;
-            match co.gate(&shared, &mut stop, &mut standing).await {
-                Gate::Act => {}
-                Gate::Stop => return,
-            }
-            // Another copy acted meanwhile: start afresh, as a new envsched would.
-            if was != Standing::Active {
-                state = CycleState::default();
-                failures = 0;
-                last_problems.clear();
-                last_frozen = None;
-            }
+    }
+
+    /// With a lease: waits until this copy holds it, and starts afresh when it has just
+    /// become the active copy (another copy acted meanwhile, as a new envsched would).
+    async fn gate(&mut self) -> Result<(), Stopped> {
+        let Some(co) = self.coordination.as_mut() else { return Ok(()) };
+        let was = self.standing;
+        match co.gate(&self.shared, &mut self.stop, &mut self.standing).await {
+            Gate::Act => {}
+            Gate::Stop => return Err(Stopped),
         }
+        if was != Standing::Active {
+            self.state = CycleState::default();
+            self.failures = 0;
+            self.last_problems.clear();
+            self.last_frozen = None;
+        }
+        Ok(())
+    }
+
+    /// One reconcile cycle (a due resync first), drained on shutdown.
+    async fn cycle(&mut self) -> Result<(Result<Report, CycleError>, Duration), Stopped> {
         let started = Instant::now();
         // A due resync rides on whichever cycle comes first at or after its time (woken for
         // it counts as due, whatever a wall clock a hair behind the monotonic one says).
-        if trigger == WakeReason::Resync.label() || resync_at.is_some_and(|at| at <= Timestamp::now()) {
-            client.forget();
-            let backoffs = std::mem::take(&mut state.backoff).len();
+        if self.trigger == WakeReason::Resync || self.resync_at.is_some_and(|at| at <= self.clock.now()) {
+            self.rows.forget();
+            let backoffs = std::mem::take(&mut self.state.backoff).len();
             tracing::info!(
                 backoffs_cleared = backoffs as u64,
                 "Resync: reading the Notion schema and every row's text again, retrying every target"
             );
-            resync_at = next_fire("resync", &config.schedule.resync, resync_at);
+            self.resync_at = self.next_fire("resync", self.resync_at);
         }
+        let drain = self.config.schedule.drain.unsigned_abs();
+        let source = TimedSource(self.rows);
         let result = {
-            let mut cycle = std::pin::pin!(reconcile(config, &source, fleet, &SystemClock, &mut state, Mode::Apply));
+            let mut cycle =
+                std::pin::pin!(reconcile(self.config, &source, self.fleet, self.clock, &mut self.state, Mode::Apply));
             tokio::select! {
                 r = &mut cycle => r,
-                _ = stop.wait_for(|s| *s) => {
-                    shared.stopping.store(true, Ordering::SeqCst);
-                    fleet.halt();
+                _ = self.stop.wait_for(|s| *s) => {
+                    self.shared.stopping.store(true, Ordering::SeqCst);
+                    self.fleet.halt();
                     tracing::info!(drain_s = drain.as_secs(), "Stopping: finishing the calls in flight, sending no new ones");
                     match tokio::time::timeout(drain, &mut cycle).await {
                         Ok(r) => r,
                         Err(_) => {
                             tracing::warn!("Drain time ran out with the cycle still running; exiting");
-                            return;
+                            return Err(Stopped);
                         }
                     }
                 }
             }
         };
         // Halted before the fleet could be observed: nothing was planned, nothing failed.
-        if let Err(envsched_core::CycleError::Observe(FleetError::Stopping)) = &result {
+        if let Err(CycleError::Observe(FleetError::Stopping)) = &result {
             tracing::info!("Stopping: the fleet was not observed, so nothing was planned or done");
-            return;
+            return Err(Stopped);
         }
-        let now = Timestamp::now();
-        let duration = started.elapsed();
-        let mut write_back = None;
-        let stopping = shared.stopping.load(Ordering::SeqCst);
-        telemetry::api_calls(&calls(), &mut seen_calls);
+        Ok((result, started.elapsed()))
+    }
+
+    /// Tells the rows, logs and counts what the cycle did, updates the endpoints' view, and
+    /// says when to wake next.
+    async fn after_cycle(
+        &mut self,
+        (result, duration): (Result<Report, CycleError>, Duration),
+    ) -> Result<Wake, Stopped> {
+        let now = self.clock.now();
+        let stopping = self.shared.stopping.load(Ordering::SeqCst);
         let failed_error = match &result {
-            Err(e) => Some((e.to_string(), "fleet")),
-            Ok(r) => r.source_error.as_ref().map(|e| (e.to_string(), "notion")),
+            Err(e) => Some((e.to_string(), e.area())),
+            Ok(r) => r.source_error.as_ref().map(|e| (e.to_string(), e.area())),
         };
-        let last = match (&result, &failed_error) {
+        let (last, write_back) = match (&result, &failed_error) {
             (Ok(report), None) => {
-                if failures > 0 {
-                    telemetry::Recovered { failures }.emit();
+                if self.failures > 0 {
+                    telemetry::Recovered { failures: self.failures }.emit();
                 }
-                failures = 0;
-                if report.plan.frozen.is_none() && !stopping {
-                    let texts = envsched_core::feedback(
-                        &state.last_bookings,
-                        &report.desired,
-                        &report.plan,
-                        &report.observed,
-                        config,
-                    );
-                    let wb_started = Instant::now();
-                    // SIGTERM stops the write-back where it is: rows not yet told are told by
-                    // the next envsched (the rows themselves say what they were last told).
-                    tokio::select! {
-                        wb = client.write_back(&texts, &state.last_bookings) => {
-                            if !wb.failed.is_empty() {
-                                tracing::warn!(
-                                    failed = wb.failed.len() as u64,
-                                    "Could not tell {} row(s) their state",
-                                    wb.failed.len()
-                                );
-                            }
-                        }
-                        _ = stop.wait_for(|s| *s) => {
-                            shared.stopping.store(true, Ordering::SeqCst);
-                            fleet.halt();
-                            tracing::info!("Stopping: the write-back to Notion stops here; the next envsched tells the remaining rows");
-                        }
-                    }
-                    write_back = Some(wb_started.elapsed());
-                }
-                Last::Completed(report)
+                self.failures = 0;
+                let write_back = if stopping { None } else { self.tell_rows(report).await };
+                (Last::Completed(report), write_back)
             }
             _ => {
-                failures += 1;
+                self.failures += 1;
                 let (message, kind) = failed_error.clone().unwrap_or_else(|| ("unknown".into(), "fleet"));
-                telemetry::CycleFailed { error: &message, kind, failures, first: failures == 1 }.emit();
-                tally.failed += 1;
-                Last::Failed { failures }
+                telemetry::CycleFailed { error: &message, kind, failures: self.failures }.emit();
+                self.tally.failed += 1;
+                (Last::Failed { failures: self.failures }, None)
             }
         };
         if let Ok(report) = &result {
-            telemetry::CycleCompleted { report, duration, write_back, trigger }.emit();
-            let reason = report.plan.frozen.as_ref().map(|f| f.reason.clone());
-            // A freeze is logged when it starts and when it ends, not on every cycle; the
-            // current reason stays on /ready and the status page.
-            match (&last_frozen, &reason) {
-                (None, Some(r)) if failed_error.is_none() => {
-                    tracing::warn!(reason = r.as_str(), "Frozen: changing nothing")
-                }
-                (Some(_), None) => tracing::info!("Unfrozen: acting on the bookings again"),
-                _ => {}
-            }
-            last_frozen = reason;
-            let saved = telemetry::savings(report, last_end.elapsed(), config, &mut saved_usd);
-            tally.saved(saved);
-            if failed_error.is_none() {
-                tally.cycle(report);
-            }
-            if report.plan.problems != last_problems {
-                telemetry::ProblemsChanged { problems: &report.plan.problems }.emit();
-                last_problems = report.plan.problems.clone();
-            }
+            self.report(report, duration, write_back, failed_error.is_none());
         }
-        last_end = Instant::now();
-        let cycle_wake = next_wake(last, &state, config, now);
+        self.last_end = Instant::now();
+        let cycle_wake = next_wake(last, &self.state, self.config, now);
         {
-            let mut st = shared.status.write().unwrap_or_else(|p| p.into_inner());
+            let mut st = self.shared.status.write().unwrap_or_else(|p| p.into_inner());
             st.cycles += 1;
             st.error = failed_error.map(|(m, _)| m);
-            st.frozen = last_frozen.clone();
+            st.frozen = self.last_frozen.clone();
             if st.error.is_none() {
                 st.last_ok = Some(now);
             }
@@ -408,33 +468,92 @@ pub async fn run<F: Fleet + Sync>(
                 st.report = Some(r);
             }
         }
-        if stopping || shared.stopping.load(Ordering::SeqCst) {
-            return;
+        if stopping || self.shared.stopping.load(Ordering::SeqCst) {
+            return Err(Stopped);
         }
-        // Sleep until the next cycle; a summary due meanwhile is logged without one.
-        loop {
-            let wake = cycle_wake.or_earlier(resync_at, WakeReason::Resync).or_earlier(summary_at, WakeReason::Summary);
-            shared.status.write().unwrap_or_else(|p| p.into_inner()).next_wake = Some(wake);
-            // A wake-up already due (negative wait) means no sleep at all.
-            let sleep = Duration::try_from(wake.at.duration_since(Timestamp::now())).unwrap_or(Duration::ZERO);
-            tracing::debug!(at = %wake.at, reason = wake.reason.label(), "Next wake-up");
-            tokio::select! {
-                _ = tokio::time::sleep(sleep) => {
-                    if wake.reason == WakeReason::Summary {
-                        let st = shared.status.read().unwrap_or_else(|p| p.into_inner());
-                        telemetry::Summary { tally: &tally, report: st.report.as_ref() }.emit();
-                        drop(st);
-                        tally = telemetry::Tally::new(Timestamp::now());
-                        summary_at = next_fire("summary", &config.schedule.summary, summary_at);
-                        continue;
-                    }
-                    trigger = wake.reason.label();
+        Ok(cycle_wake)
+    }
+
+    /// Tells each row its state, unless shutdown begins meanwhile: rows not yet told are told
+    /// by the next envsched (the rows themselves say what they were last told). Returns how
+    /// long it took, when it ran.
+    async fn tell_rows(&mut self, report: &Report) -> Option<Duration> {
+        let texts = report.row_texts(&self.state.last_bookings, &report.observed, self.config)?;
+        let started = Instant::now();
+        tokio::select! {
+            wb = self.rows.write_back(&texts, &self.state.last_bookings) => {
+                if !wb.failed.is_empty() {
+                    tracing::warn!(failed = wb.failed.len() as u64, "Could not tell {} row(s) their state", wb.failed.len());
                 }
-                _ = shared.trigger.notified() => trigger = "webhook",
-                _ = lease_lost(&mut coordination) => trigger = "lease",
-                _ = stop.wait_for(|s| *s) => return,
             }
-            break;
+            _ = self.stop.wait_for(|s| *s) => {
+                self.shared.stopping.store(true, Ordering::SeqCst);
+                self.fleet.halt();
+                tracing::info!("Stopping: the write-back to Notion stops here; the next envsched tells the remaining rows");
+            }
+        }
+        Some(started.elapsed())
+    }
+
+    /// The cycle's log line and metrics, freezes and problems logged when they change, and
+    /// the savings. `clean`: the bookings were read.
+    fn report(&mut self, report: &Report, duration: Duration, write_back: Option<Duration>, clean: bool) {
+        telemetry::CycleCompleted { report, duration, write_back, trigger: self.trigger }.emit();
+        let reason = report.plan.frozen.as_ref().map(|f| f.reason.clone());
+        // A freeze is logged when it starts and when it ends, not on every cycle; the current
+        // reason stays on /ready and the status page.
+        match (&self.last_frozen, &reason) {
+            (None, Some(r)) if clean => tracing::warn!(reason = r.as_str(), "Frozen: changing nothing"),
+            (Some(_), None) => tracing::info!("Unfrozen: acting on the bookings again"),
+            _ => {}
+        }
+        self.last_frozen = reason;
+        let saved = telemetry::savings(report, self.last_end.elapsed(), self.config, &mut self.saved_usd);
+        self.tally.saved(saved);
+        if clean {
+            self.tally.cycle(report);
+        }
+        if report.plan.problems != self.last_problems {
+            telemetry::ProblemsChanged { problems: &report.plan.problems }.emit();
+            self.last_problems = report.plan.problems.clone();
         }
     }
+
+    /// Sleeps until the next cycle, logging a summary due meanwhile without one. Wakes early
+    /// for a webhook event or a lost lease.
+    async fn sleep_until_next(&mut self, cycle_wake: Wake) -> Result<(), Stopped> {
+        loop {
+            let wake = cycle_wake
+                .or_earlier(self.resync_at, WakeReason::Resync)
+                .or_earlier(self.summary_at, WakeReason::Summary);
+            self.shared.status.write().unwrap_or_else(|p| p.into_inner()).next_wake = Some(wake);
+            // A wake-up already due (negative wait) means no sleep at all.
+            let sleep = Duration::try_from(wake.at.duration_since(self.clock.now())).unwrap_or(Duration::ZERO);
+            tracing::debug!(at = %wake.at, reason = wake.reason.label(), "Next wake-up");
+            let woken = tokio::select! {
+                _ = tokio::time::sleep(sleep) => wake.reason,
+                _ = self.shared.trigger.notified() => WakeReason::Webhook,
+                _ = lease_lost(&mut self.coordination) => WakeReason::Lease,
+                _ = self.stop.wait_for(|s| *s) => return Err(Stopped),
+            };
+            if woken == WakeReason::Summary {
+                self.summary();
+                continue;
+            }
+            self.trigger = woken;
+            return Ok(());
+        }
+    }
+
+    /// The `schedule.summary` log line, and a fresh tally.
+    fn summary(&mut self) {
+        let st = self.shared.status.read().unwrap_or_else(|p| p.into_inner());
+        telemetry::Summary { tally: &self.tally, report: st.report.as_ref() }.emit();
+        drop(st);
+        self.tally = telemetry::Tally::new(self.clock.now());
+        self.summary_at = self.next_fire("summary", self.summary_at);
+    }
 }
+
+#[cfg(test)]
+mod tests;
