@@ -8,11 +8,12 @@ use super::{DATA_SOURCE_ID, DATABASE_ID, Inner, Row, SECOND_DATA_SOURCE_ID};
 /// The person who created the database and its rows.
 const OWNER: &str = "5a1d9c3e-7b2f-4e8a-9c6d-1f3b5e7a9c2d";
 
-/// The database object `version` returns: its schema (2022-06-28) or its data sources.
-pub(super) fn database(st: &Inner, version: &str, rid: &str) -> Value {
-    let mut db = json!({
-        "object": "database",
-        "id": DATABASE_ID,
+/// What databases and data sources share: the booking table's name, icon, authorship and
+/// the flags every object carries.
+fn table(object: &str, id: &str, rid: &str) -> Value {
+    json!({
+        "object": object,
+        "id": id,
         "cover": null,
         "icon": {"type": "emoji", "emoji": "🗓️"},
         "created_time": "2026-09-01T02:00:00.000Z",
@@ -22,13 +23,21 @@ pub(super) fn database(st: &Inner, version: &str, rid: &str) -> Value {
         "title": [rich_text("開発環境予約")],
         "description": [rich_text("envsched が読み取る開発環境（stg）の予約表")],
         "is_inline": false,
-        "parent": {"type": "page_id", "page_id": "2b4e6a17-3c5d-8012-8e4f-c9a1d3b5e7f0"},
-        "url": format!("https://app.notion.com/p/{}", DATABASE_ID.replace('-', "")),
+        "url": format!("https://app.notion.com/p/{}", id.replace('-', "")),
         "public_url": null,
         "archived": false,
         "in_trash": false,
         "request_id": rid,
-    });
+    })
+}
+
+/// The page the database sits on.
+const PARENT_PAGE: &str = "2b4e6a17-3c5d-8012-8e4f-c9a1d3b5e7f0";
+
+/// The database object `version` returns: its schema (2022-06-28) or its data sources.
+pub(super) fn database(st: &Inner, version: &str, rid: &str) -> Value {
+    let mut db = table("database", DATABASE_ID, rid);
+    db["parent"] = json!({"type": "page_id", "page_id": PARENT_PAGE});
     if version == "2022-06-28" {
         db["properties"] = schema(st);
     } else {
@@ -49,27 +58,11 @@ pub(super) fn database(st: &Inner, version: &str, rid: &str) -> Value {
 
 /// The data source object (2025-09-03), with the schema.
 pub(super) fn data_source(st: &Inner, rid: &str) -> Value {
-    json!({
-        "object": "data_source",
-        "id": DATA_SOURCE_ID,
-        "cover": null,
-        "icon": {"type": "emoji", "emoji": "🗓️"},
-        "created_time": "2026-09-01T02:00:00.000Z",
-        "created_by": {"object": "user", "id": OWNER},
-        "last_edited_by": {"object": "user", "id": OWNER},
-        "last_edited_time": "2026-11-21T05:44:00.000Z",
-        "title": [rich_text("開発環境予約")],
-        "description": [rich_text("envsched が読み取る開発環境（stg）の予約表")],
-        "is_inline": false,
-        "properties": schema(st),
-        "parent": {"type": "database_id", "database_id": DATABASE_ID},
-        "database_parent": {"type": "page_id", "page_id": "2b4e6a17-3c5d-8012-8e4f-c9a1d3b5e7f0"},
-        "url": format!("https://app.notion.com/p/{}", DATA_SOURCE_ID.replace('-', "")),
-        "public_url": null,
-        "in_trash": false,
-        "archived": false,
-        "request_id": rid,
-    })
+    let mut ds = table("data_source", DATA_SOURCE_ID, rid);
+    ds["properties"] = schema(st);
+    ds["parent"] = json!({"type": "database_id", "database_id": DATABASE_ID});
+    ds["database_parent"] = json!({"type": "page_id", "page_id": PARENT_PAGE});
+    ds
 }
 
 pub(super) fn same_id(a: &str, b: &str) -> bool {
