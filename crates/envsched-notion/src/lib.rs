@@ -17,7 +17,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `client` | HTTP: queries, data-source discovery, rate limit, retries, deadline, write-back |
+//! | `client` | HTTP: queries, data-source discovery, rate limit, retries, deadline (a folder: `errors`, `write_back`) |
 //! | `parse` | query responses and pages into bookings |
 //! | `schema` | `check`: the database's properties, status and component options |
 //! | `webhook` | the verification handshake, signatures, the route |

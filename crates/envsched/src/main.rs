@@ -7,10 +7,10 @@
 //! | `cli` | the command line (clap) |
 //! | `inputs` | reading config, bookings and observed files, with errors naming the file |
 //! | `commands` | `plan`, `apply`, `demo`, `check`, `run`, `healthcheck` |
-//! | `daemon` | the `run` loop: single-flight cycles, wake-ups, shutdown |
+//! | `daemon` | the `run` loop: single-flight cycles, wake-ups, shutdown (its tests run on a paused clock) |
 //! | `preflight` | the AWS half of `check`, also run when the daemon starts |
 //! | `http` | `/live`, `/ready`, `/metrics`, the status page, the webhook route |
-//! | `telemetry` | JSON logs and metrics, written by named events |
+//! | `telemetry` | JSON logs and metrics, written by named events (a folder: `logging`, `events`, `summary`) |
 //! | `render` | text and JSON output of plans and of the demo |
 //!
 //! Exit codes: 0 ok; 1 error (bad input, failed action); 2 changes pending

@@ -23,7 +23,7 @@
 //! * **Secrets.** The token is a [`SecretString`]: it is sent only in the `Authorization`
 //!   header and never appears in `Debug` output or errors.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -38,107 +38,13 @@ use tokio::time::Instant;
 
 use crate::parse::parse_query_response;
 
-/// How failed requests are retried.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub max_retries: usize,
-    /// First backoff delay.
-    pub min_delay: Duration,
-    /// Largest backoff delay (a longer `Retry-After` still wins, within the caps the
-    /// [module docs](crate::client) describe).
-    pub max_delay: Duration,
-}
+mod errors;
+mod write_back;
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy { max_retries: 5, min_delay: Duration::from_millis(500), max_delay: Duration::from_secs(30) }
-    }
-}
-
-/// A request Notion (or the way to it) did not answer with success.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiError {
-    /// Notion's JSON error body.
-    Api {
-        /// HTTP status.
-        status: u16,
-        /// `code`.
-        code: String,
-        /// `message`.
-        message: String,
-        /// `request_id`.
-        request_id: Option<String>,
-        /// `Retry-After`, when sent.
-        retry_after: Option<Duration>,
-    },
-    /// A body that is not JSON (an edge proxy's HTML page, a cut connection).
-    NotJson {
-        /// HTTP status.
-        status: u16,
-        /// The first characters of the body.
-        head: String,
-    },
-    /// No HTTP answer at all (connect error, timeout).
-    Transport {
-        /// What reqwest said.
-        message: String,
-    },
-}
-
-impl ApiError {
-    fn retryable(&self) -> bool {
-        match self {
-            ApiError::Api { status, .. } => matches!(status, 409 | 429 | 500 | 502 | 503 | 504 | 529),
-            ApiError::NotJson { status, .. } => *status >= 500 || *status == 200,
-            ApiError::Transport { .. } => true,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            ApiError::Api { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
-    /// The error as a [`SourceError`], with what to check.
-    pub fn into_source_error(self, doing: &str) -> SourceError {
-        match self {
-            ApiError::Api { status, code, message, request_id, .. } => {
-                let hint = match (status, code.as_str()) {
-                    (401, _) => "the token was rejected: check the integration secret in the variable named by notion.token_env (revoked or mistyped?)".to_string(),
-                    (403, _) => "the integration lacks a capability: give it \"Read content\" (and \"Update content\" for write-back)".to_string(),
-                    (404, _) => "the database is not shared with the integration (database ⋯ → Connections → add it) or notion.database_id / data_source_id is wrong".to_string(),
-                    (400, "validation_error") => "a configured property name does not exist in the database: run `envsched check` and compare the [notion] property names".to_string(),
-                    (429 | 529, _) => "Notion kept rate-limiting: lower notion.requests_per_second or share fewer integrations' load".to_string(),
-                    (500..=599, _) => "Notion is failing: see https://status.notion.so; envsched keeps everything as it is meanwhile".to_string(),
-                    _ => "see the message".to_string(),
-                };
-                if status >= 500 || status == 429 {
-                    SourceError::Unavailable {
-                        message: format!(
-                            "{doing}: HTTP {status} {code}: {message}{} after retries; {hint}",
-                            request_id.map(|r| format!(" (request_id {r})")).unwrap_or_default()
-                        ),
-                    }
-                } else {
-                    SourceError::Rejected { status, code, message: format!("{doing}: {message}"), request_id, hint }
-                }
-            }
-            ApiError::NotJson { status, head } => SourceError::Unavailable {
-                message: format!(
-                    "{doing}: HTTP {status} with a body that is not JSON ({head:?}) after retries — an edge proxy or a cut connection; Notion is probably degraded"
-                ),
-            },
-            ApiError::Transport { message } => SourceError::Unavailable {
-                message: format!(
-                    "{doing}: no answer from Notion ({message}) after retries — check the network path (NAT, security group, proxy) to notion.base_url"
-                ),
-            },
-        }
-    }
-}
+use errors::describe;
+pub use errors::{ApiError, RetryPolicy};
+use write_back::Shown;
+pub use write_back::WriteBack;
 
 /// The longest single wait before a retry, whatever `Retry-After` says: the client probes
 /// again at least this often (also at most a quarter of `notion.fetch_deadline`).
@@ -189,39 +95,6 @@ pub struct NotionClient {
     /// The status property's type (`status` or `select`), read from the schema once: the
     /// query filter must name it.
     status_kind: Mutex<Option<String>>,
-}
-
-/// What the write-back knows about the rows.
-#[derive(Debug, Default)]
-struct Shown {
-    /// The text each row is known to show.
-    text: HashMap<String, String>,
-    /// Each row's `last_edited_time` when its text was last taken from a fetch: the same
-    /// snapshot seen again (a cached fetch) must not undo a write made since.
-    stamp: HashMap<String, Option<jiff::Timestamp>>,
-    /// The rows that were live last time.
-    live: HashSet<String>,
-    /// Rows a write-back PATCH was answered 404 `object_not_found` for (deleted, or no
-    /// longer shared): not written to again until a fetch returns them. Without this, a row
-    /// still in the plan's texts was PATCHed, and failed, every cycle.
-    gone: HashSet<String>,
-}
-
-/// What one write-back pass did.
-#[derive(Debug, Default)]
-pub struct WriteBack {
-    /// Rows patched.
-    pub written: usize,
-    /// What was written where: `(row id, text)`.
-    pub rows: Vec<(String, String)>,
-    /// Rows already showing the right text.
-    pub unchanged: usize,
-    /// Rows that could not be patched, with why. A row Notion answers 404
-    /// `object_not_found` for is here once, then counted in `gone`.
-    pub failed: Vec<(String, SourceError)>,
-    /// Rows not patched because an earlier PATCH found them gone from Notion; they are
-    /// written to again once a fetch returns them.
-    pub gone: usize,
 }
 
 impl fmt::Debug for NotionClient {
@@ -522,88 +395,6 @@ impl NotionClient {
             message: "more than 101 pages of results: beyond Notion's 10,000-row cap".into(),
         })
     }
-
-    /// Writes each `(row id, text)` whose row does not already show that text, and `ended` to
-    /// rows that were live last time and are gone now (status changed, trashed). `fetched` is
-    /// this cycle's fetch: a row's current text there wins over memory, so a person's edit of
-    /// the cell is corrected, and a restart reads the state from the rows. No-op without
-    /// `notion.feedback_property`. Uses the same rate limiter as queries. Call it only after a
-    /// successful fetch and an unfrozen plan: given an empty `fetched` (a failed fetch, or an
-    /// empty one the suspicious-drop guard froze), every row would look gone and be told
-    /// `ended`. A row Notion answered 404 `object_not_found` for is reported in
-    /// [`WriteBack::failed`] once, then skipped (counted in [`WriteBack::gone`]) until a
-    /// fetch returns it again.
-    pub async fn write_back(&self, texts: &[(String, String)], fetched: &[Booking]) -> WriteBack {
-        let mut out = WriteBack::default();
-        if self.notion.feedback_property.is_none() {
-            return out;
-        }
-        let (mut todo, live): (Vec<(String, String)>, HashSet<String>) = {
-            let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
-            for b in fetched {
-                // A row edited since we last looked (by a person, or our own write coming
-                // back) shows what the fetch says; an unchanged snapshot tells us nothing new.
-                if shown.stamp.get(&b.id) != Some(&b.last_edited) {
-                    shown.text.insert(b.id.clone(), b.feedback.clone().unwrap_or_default());
-                    shown.stamp.insert(b.id.clone(), b.last_edited);
-                }
-            }
-            let live: HashSet<String> = fetched.iter().map(|b| b.id.clone()).collect();
-            let mut todo = Vec::new();
-            let mut skipped: HashSet<&str> = HashSet::new();
-            for (id, text) in texts {
-                if shown.gone.contains(id) {
-                    skipped.insert(id);
-                } else if shown.text.get(id) == Some(text) {
-                    out.unchanged += 1;
-                } else {
-                    todo.push((id.clone(), text.clone()));
-                }
-            }
-            for left in shown.live.difference(&live) {
-                if shown.gone.contains(left) {
-                    skipped.insert(left);
-                } else if shown.text.get(left).map(String::as_str) != Some("ended") {
-                    todo.push((left.clone(), "ended".to_string()));
-                }
-            }
-            out.gone = skipped.len();
-            (todo, live)
-        };
-        todo.sort();
-        for (id, text) in todo {
-            match self.write_feedback(&id, &text).await {
-                Ok(()) => {
-                    out.written += 1;
-                    out.rows.push((id.clone(), text.clone()));
-                    self.shown.lock().unwrap_or_else(|p| p.into_inner()).text.insert(id, text);
-                }
-                Err(SourceError::Rejected { status: 404, code, message, request_id, .. })
-                    if code == "object_not_found" =>
-                {
-                    self.shown.lock().unwrap_or_else(|p| p.into_inner()).gone.insert(id.clone());
-                    let hint = format!(
-                        "row {id} is gone from Notion (deleted, or no longer shared with the integration); envsched stops writing to it until a fetch returns it again"
-                    );
-                    out.failed.push((id, SourceError::Rejected { status: 404, code, message, request_id, hint }));
-                }
-                Err(e) => out.failed.push((id, e)),
-            }
-        }
-        self.shown.lock().unwrap_or_else(|p| p.into_inner()).live = live;
-        out
-    }
-
-    /// Writes `text` into the row's feedback property (cut to Notion's 2,000 characters).
-    pub async fn write_feedback(&self, page_id: &str, text: &str) -> Result<(), SourceError> {
-        let Some(prop) = &self.notion.feedback_property else { return Ok(()) };
-        let text: String = text.chars().take(2000).collect();
-        let body = json!({"properties": {prop: {"rich_text": [{"type": "text", "text": {"content": text}}]}}});
-        self.call(Method::PATCH, &format!("/v1/pages/{page_id}"), Some(&body), None)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.into_source_error(&format!("writing back to row {page_id}")))
-    }
 }
 
 impl BookingSource for NotionClient {
@@ -628,19 +419,4 @@ impl BookingSource for NotionClient {
             }),
         }
     }
-}
-
-/// reqwest's error, without the URL's query string (which never holds secrets here, but
-/// keep it short).
-fn describe(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "body cut short"
-    } else {
-        "request failed"
-    };
-    format!("{kind}: {}", e.without_url())
 }
