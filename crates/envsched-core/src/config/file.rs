@@ -5,9 +5,13 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::model::API_2025_09_03;
-use super::redact_tokens;
+use super::error::redact_tokens;
 use crate::target::Pin;
+
+/// Notion API version 2022-06-28 (`/v1/databases/{id}/query`).
+pub const API_2022_06_28: &str = "2022-06-28";
+/// Notion API version 2025-09-03 (data sources).
+pub const API_2025_09_03: &str = "2025-09-03";
 
 /// The configuration file, key for key.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

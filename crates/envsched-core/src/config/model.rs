@@ -7,17 +7,10 @@ use std::time::Duration;
 use globset::GlobMatcher;
 use jiff::SignedDuration;
 
-use super::file::{AwsSection, ConfigFile, EcspressoSection, PricingSection, default_tag_prefix};
-use super::validate::Validator;
-use super::{ConfigError, parse_file};
+use super::file::{API_2022_06_28, API_2025_09_03, AwsSection, EcspressoSection, PricingSection, default_tag_prefix};
 use crate::cron::Cron;
 use crate::target::{Place, TargetSet};
 use crate::window::Calendar;
-
-/// Notion API version 2022-06-28 (`/v1/databases/{id}/query`).
-pub const API_2022_06_28: &str = "2022-06-28";
-/// Notion API version 2025-09-03 (data sources).
-pub const API_2025_09_03: &str = "2025-09-03";
 
 /// The `Notion-Version` envsched speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -292,23 +285,6 @@ impl Config {
     /// The same configuration with another target set (declared plus discovered).
     pub fn with_targets(&self, targets: TargetSet) -> Config {
         Config { targets, ..self.clone() }
-    }
-
-    /// Parses and validates a TOML document. `origin` names it in errors (a file path).
-    pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let file = parse_file(text).map_err(|message| ConfigError::Syntax { origin: origin.to_string(), message })?;
-        Config::from_file(file, origin)
-    }
-
-    /// Validates an already-deserialized file (used by the demo, which adds its generated
-    /// services to the file's targets before validation).
-    pub fn from_file(file: ConfigFile, origin: &str) -> Result<Config, ConfigError> {
-        let mut v = Validator::default();
-        let config = v.config(&file);
-        match config {
-            Some(c) if v.issues.is_empty() => Ok(c),
-            _ => Err(ConfigError::Invalid { origin: origin.to_string(), issues: v.issues }),
-        }
     }
 }
 

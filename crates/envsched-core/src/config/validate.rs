@@ -9,14 +9,13 @@ use globset::GlobBuilder;
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 
+use super::error::{ConfigError, ConfigIssue, redact_tokens};
+use super::file::parse_file;
 use super::file::{
-    ConfigFile, DefaultsSection, HttpSection, LeaseSection, NotionSection, PricingSection, SafetySection,
-    ScheduleSection, TagsSection,
+    API_2022_06_28, API_2025_09_03, ConfigFile, DefaultsSection, HttpSection, LeaseSection, NotionSection,
+    PricingSection, SafetySection, ScheduleSection, TagsSection,
 };
-use super::model::{
-    API_2022_06_28, API_2025_09_03, Config, Discovery, LeaseSettings, Notion, NotionApi, Safety, Schedule, TagKeys,
-};
-use super::{ConfigIssue, redact_tokens};
+use super::model::{Config, Discovery, LeaseSettings, Notion, NotionApi, Safety, Schedule, TagKeys};
 use crate::cron::Cron;
 use crate::window::Calendar;
 
@@ -355,5 +354,24 @@ impl Validator {
             tags.name = t.to_string();
         }
         tags
+    }
+}
+
+impl Config {
+    /// Parses and validates a TOML document. `origin` names it in errors (a file path).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let file = parse_file(text).map_err(|message| ConfigError::Syntax { origin: origin.to_string(), message })?;
+        Config::from_file(file, origin)
+    }
+
+    /// Validates an already-deserialized file (used by the demo, which adds its generated
+    /// services to the file's targets before validation).
+    pub fn from_file(file: ConfigFile, origin: &str) -> Result<Config, ConfigError> {
+        let mut v = Validator::default();
+        let config = v.config(&file);
+        match config {
+            Some(c) if v.issues.is_empty() => Ok(c),
+            _ => Err(ConfigError::Invalid { origin: origin.to_string(), issues: v.issues }),
+        }
     }
 }

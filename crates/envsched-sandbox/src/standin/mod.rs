@@ -18,11 +18,13 @@
 //! | module | holds |
 //! |---|---|
 //! | this one | [`StandIn`], its rows ([`Row`]) and what it recorded ([`Recorded`]) |
-//! | `routes` | the endpoints, and the extractor every one starts with (record, fault, token, version) |
+//! | `routes` | the endpoints |
+//! | `call` | the extractor every endpoint starts with: record, fault, token, version |
 //! | `faults` | [`Fault`] and Notion's error bodies |
 //! | `query` | queries: page size, cursors, the status filter, the result cap |
 //! | `shapes` | the JSON of databases, data sources, schemas and pages, per version |
 
+mod call;
 mod faults;
 mod query;
 mod routes;

@@ -4,8 +4,8 @@
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::call::Call;
 use super::faults::{Fault, error, invalid};
-use super::routes::Call;
 use super::shapes::page;
 use super::{Row, Shared, lock};
 
