@@ -335,21 +335,21 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
             findings: vec![Finding { level: Level::Error, text: format!("Notion cannot be read: {e}") }],
         },
     };
-    println!(
+    outln!(
         "Notion database {} (API {}) against {}:",
         config.notion.database_id.as_deref().unwrap_or("?"),
         config.notion.api_version,
         a.config.display()
     );
-    print!("{}", notion.render());
+    out!("{}", notion.render());
     let fleet = rt.block_on(Fleets::new(a.observed.as_deref(), &config, jiff::Timestamp::now()))?;
     let default_place = match &fleet {
         Fleets::Snapshot(_) => "the snapshot".to_string(),
         Fleets::Aws(f) => crate::preflight::default_place(f),
     };
     let aws = rt.block_on(crate::preflight::aws(&fleet, &config, &default_place));
-    println!("\nAWS:");
-    print!("{}", aws.render());
+    outln!("\nAWS:");
+    out!("{}", aws.render());
     let lease = match &fleet {
         Fleets::Aws(f) => config
             .lease
@@ -358,18 +358,18 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
         Fleets::Snapshot(_) => None,
     };
     let copies = rt.block_on(crate::preflight::lease(&config, lease.as_ref()));
-    println!("\nCopies:");
-    print!("{}", copies.render());
+    outln!("\nCopies:");
+    out!("{}", copies.render());
     let ecspresso = crate::preflight::ecspresso(&config, a.config.parent().unwrap_or(std::path::Path::new(".")));
     if !ecspresso.findings.is_empty() {
-        println!("\necspresso:");
-        print!("{}", ecspresso.render());
+        outln!("\necspresso:");
+        out!("{}", ecspresso.render());
     }
     Ok(if notion.has_errors() || aws.has_errors() || copies.has_errors() {
-        println!("\nProblems found: fix them in Notion, in AWS or in the config, then run check again.");
+        outln!("\nProblems found: fix them in Notion, in AWS or in the config, then run check again.");
         ExitCode::from(1)
     } else {
-        println!("\nNotion and AWS match the config.");
+        outln!("\nNotion and AWS match the config.");
         ExitCode::SUCCESS
     })
 }
@@ -391,8 +391,8 @@ fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
     let decision = plan_now(&config, &bookings, &observed, at, None, None);
     let (p, config) = (&decision.plan, decision.config.as_ref());
     match a.inputs.output {
-        Output::Text => print!("{}", render::plan::text(p, config)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(p, None))?),
+        Output::Text => out!("{}", render::plan::text(p, config)),
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&render::plan::json(p, None))?),
     }
     Ok(if a.detailed_exitcode && !p.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
@@ -429,8 +429,8 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     let report = report?;
     let (p, applied) = (&report.plan, &report.applied);
     match a.inputs.output {
-        Output::Text => print!("{}", render::plan::applied_text(p, applied, &config)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&render::plan::json(p, Some(applied)))?),
+        Output::Text => out!("{}", render::plan::applied_text(p, applied, &config)),
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&render::plan::json(p, Some(applied)))?),
     }
     // Tell each row its state (after AWS was acted on; a write failure changes no action).
     // Never after a failed fetch or while frozen: every row would look vanished and be told
@@ -481,8 +481,8 @@ fn demo_cmd(a: DemoArgs) -> Result<ExitCode> {
     let (sim, notion) = runtime()?.block_on(demo_week(&world))?;
     let elapsed = started.elapsed();
     match a.output {
-        Output::Text => print!("{}", render::demo::text(&sim, &world.config, render::width(a.width), elapsed, &notion)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&render::demo::json(&sim, &notion))?),
+        Output::Text => out!("{}", render::demo::text(&sim, &world.config, render::width(a.width), elapsed, &notion)),
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&render::demo::json(&sim, &notion))?),
     }
     Ok(if sim.report.booked_minutes_missed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -16,6 +16,22 @@
 //! Exit codes: 0 ok; 1 error (bad input, failed action); 2 changes pending
 //! (`plan --detailed-exitcode`).
 
+/// `print!` to stdout, except that a reader which went away (`envsched plan | head`) is not an
+/// error: the rest of the output is dropped and the command carries on (an `apply` still
+/// writes back to Notion and releases its lease), as ripgrep and coreutils behave.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` to stdout, as [`out!`] does it.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod cli;
 mod commands;
 mod daemon;
@@ -28,6 +44,24 @@ mod telemetry;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+/// Writes to stdout; a closed pipe ends the output quietly, another failure is said once on
+/// stderr.
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static GONE: AtomicBool = AtomicBool::new(false);
+    if GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        GONE.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to stdout: {e}");
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

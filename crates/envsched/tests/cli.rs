@@ -465,3 +465,20 @@ fn check_never_prints_a_notion_token_pasted_into_the_config() {
     assert!(!all.contains(&token[4..16]), "echoed the token: {all}");
     assert!(stderr(&o).contains("notion.database_id") && stderr(&o).contains("redacted"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly_not_with_a_panic() {
+    // `envsched plan | head -1`: the pipe closes before the plan is printed.
+    let (f, p) = (Files::new(), pages());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_envsched"))
+        .args(plan_args(&["--at", "2026-11-24T12:00:00+09:00"], &p))
+        .current_dir(f.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
