@@ -326,8 +326,8 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
             summary_at: None,
             tally: telemetry::Tally::new(now),
         };
-        d.resync_at = d.next_fire("resync", None);
-        d.summary_at = d.next_fire("summary", None);
+        d.resync_at = d.next_fire(WakeReason::Resync, None);
+        d.summary_at = d.next_fire(WakeReason::Summary, None);
         d.shared.status.write().unwrap_or_else(|p| p.into_inner()).poll = config.schedule.poll_interval.unsigned_abs();
         d
     }
@@ -346,13 +346,16 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
         .await;
     }
 
-    /// The next fire of `schedule.<key>` after `done` (or now, if later): a clock read a hair
-    /// early never fires twice.
-    fn next_fire(&self, key: &str, done: Option<Timestamp>) -> Option<Timestamp> {
-        let cron = match key {
-            "resync" => self.config.schedule.resync.as_ref(),
-            _ => self.config.schedule.summary.as_ref(),
+    /// The next fire of the cron job `job` (`schedule.resync` or `schedule.summary`) after
+    /// `done` (or now, if later): a clock read a hair early never fires twice.
+    fn next_fire(&self, job: WakeReason, done: Option<Timestamp>) -> Option<Timestamp> {
+        let schedule = &self.config.schedule;
+        let cron = match job {
+            WakeReason::Resync => schedule.resync.as_ref(),
+            WakeReason::Summary => schedule.summary.as_ref(),
+            _ => None,
         }?;
+        let key = job.label();
         let now = self.clock.now();
         let next = cron.next_after(done.map_or(now, |d| d.max(now)), &self.config.default_calendar.zone);
         if next.is_none() {
@@ -391,7 +394,7 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
                 backoffs_cleared = backoffs as u64,
                 "Resync: reading the Notion schema and every row's text again, retrying every target"
             );
-            self.resync_at = self.next_fire("resync", self.resync_at);
+            self.resync_at = self.next_fire(WakeReason::Resync, self.resync_at);
         }
         let drain = self.config.schedule.drain.unsigned_abs();
         let source = TimedSource(self.rows);
@@ -551,7 +554,7 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
         telemetry::Summary { tally: &self.tally, report: st.report.as_ref() }.emit();
         drop(st);
         self.tally = telemetry::Tally::new(self.clock.now());
-        self.summary_at = self.next_fire("summary", self.summary_at);
+        self.summary_at = self.next_fire(WakeReason::Summary, self.summary_at);
     }
 }
 
