@@ -39,6 +39,7 @@
 //! | `guard` | the suspicious-drop guard |
 //! | `source`, `fleet`, `clock` | the traits the edges implement |
 //! | `reconcile` | the cycle |
+//! | `savings` | the savings estimate: usage against always-on, priced (daemon metrics and demo report) |
 //! | `wake` | when the daemon wakes next: poll, window edges, follow-ups, backoff |
 //!
 //! # Example
@@ -84,6 +85,7 @@ pub mod observed;
 pub mod plan;
 pub mod problem;
 pub mod reconcile;
+pub mod savings;
 pub mod source;
 pub mod target;
 pub mod wake;
@@ -103,7 +105,8 @@ pub use memory::{Memory, MemoryKeys, Recall, ServiceNow, Step};
 pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedService};
 pub use plan::{Freeze, Plan, Policy, TargetPlan, TargetStatus, Waiting, plan};
 pub use problem::{Problem, Subject};
-pub use reconcile::{Applied, CycleError, CycleState, Decision, Mode, Report, plan_now, reconcile};
+pub use reconcile::{Applied, CycleError, CycleOutcome, CycleState, Decision, Mode, Report, plan_now, reconcile};
+pub use savings::Usage;
 pub use source::{BookingSource, FixedSource, SourceError};
 pub use target::{Locator, Pin, Place, Selector, Target, TargetKey, TargetKind, TargetSet};
 pub use wake::{Last, Wake, WakeReason, next_wake};

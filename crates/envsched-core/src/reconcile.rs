@@ -113,16 +113,37 @@ pub struct Report {
     pub discovered: usize,
 }
 
+/// How a cycle that observed the fleet ended ([`Report::outcome`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CycleOutcome {
+    /// Every action it took succeeded (or there was none to take).
+    Ok,
+    /// At least one action failed.
+    Partial,
+    /// Frozen: nothing could be done (source down, suspicious drop, lease not held).
+    Frozen,
+}
+
+impl CycleOutcome {
+    /// The name logs and metrics use: `ok`, `partial`, `frozen`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CycleOutcome::Ok => "ok",
+            CycleOutcome::Partial => "partial",
+            CycleOutcome::Frozen => "frozen",
+        }
+    }
+}
+
 impl Report {
-    /// The cycle's outcome as logs and metrics name it: `frozen` (nothing may be done),
-    /// `partial` (an action failed) or `ok`.
-    pub fn outcome(&self) -> &'static str {
+    /// The cycle's outcome: frozen (nothing may be done), partial (an action failed) or ok.
+    pub fn outcome(&self) -> CycleOutcome {
         if self.plan.frozen.is_some() {
-            "frozen"
+            CycleOutcome::Frozen
         } else if self.failures().next().is_some() {
-            "partial"
+            CycleOutcome::Partial
         } else {
-            "ok"
+            CycleOutcome::Ok
         }
     }
 

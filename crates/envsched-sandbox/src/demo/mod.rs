@@ -25,6 +25,8 @@ mod world;
 
 use std::collections::BTreeMap;
 
+use envsched_core::config::PricingSection;
+use envsched_core::savings::{Cost, Usage};
 use envsched_core::{Booking, TargetKey, TargetKind};
 use jiff::Timestamp;
 
@@ -48,8 +50,6 @@ pub struct TargetTrack {
     pub up: Vec<bool>,
     /// Booked (an active booking needs it now, lead time excluded), per minute.
     pub booked: Vec<bool>,
-    /// The count it ran with before envsched.
-    pub initial_count: u32,
 }
 
 /// What one booking row looked like over the week.
@@ -93,25 +93,14 @@ pub struct Simulation {
     pub report: Savings,
 }
 
-/// The savings report.
+/// The savings report: the week's usage against always-on ([`envsched_core::savings`], the
+/// model the daemon's metrics use, sampled each simulated minute), and what the week did.
 #[derive(Debug, Clone, Default)]
 pub struct Savings {
-    /// ECS service-hours with at least one running task.
-    pub service_hours: f64,
-    /// ECS service-hours if everything ran all week.
-    pub service_hours_always_on: f64,
-    /// ECS task-hours run.
-    pub task_hours: f64,
-    /// ECS task-hours if everything ran all week at its original count.
-    pub task_hours_always_on: f64,
-    /// Aurora cluster-hours billed (not stopped).
-    pub aurora_hours: f64,
-    /// Aurora cluster-hours if always on.
-    pub aurora_hours_always_on: f64,
-    /// USD per task-hour used.
-    pub task_hour_usd: f64,
-    /// USD per cluster-hour used.
-    pub aurora_hour_usd: f64,
+    /// Resource-seconds used and always-on.
+    pub usage: Usage,
+    /// The prices used.
+    pub pricing: PricingSection,
     /// Minutes × targets where a booked target was not up.
     pub booked_minutes_missed: usize,
     /// Reconcile cycles run.
@@ -131,20 +120,8 @@ pub struct Savings {
 }
 
 impl Savings {
-    /// Estimated USD spent on ECS tasks.
-    pub fn task_usd(&self) -> f64 {
-        self.task_hours * self.task_hour_usd
-    }
-    /// Estimated USD if always on.
-    pub fn task_usd_always_on(&self) -> f64 {
-        self.task_hours_always_on * self.task_hour_usd
-    }
-    /// Estimated USD spent on Aurora.
-    pub fn aurora_usd(&self) -> f64 {
-        self.aurora_hours * self.aurora_hour_usd
-    }
-    /// Estimated USD on Aurora if always on.
-    pub fn aurora_usd_always_on(&self) -> f64 {
-        self.aurora_hours_always_on * self.aurora_hour_usd
+    /// The week's usage priced.
+    pub fn cost(&self) -> Cost {
+        self.usage.cost(&self.pricing)
     }
 }

@@ -4,15 +4,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use envsched_core::observed::{Found, ObservedIndex};
+use envsched_core::savings::full_count;
 use envsched_core::{
-    AuroraStatus, Booking, BookingSource, Config, CycleError, CycleState, DesiredState, Locator, Mode, Pin, Report,
-    Selector, TargetKind, desired, reconcile,
+    AuroraStatus, Booking, BookingSource, Config, CycleError, CycleState, DesiredState, MemoryKeys, Mode, Pin, Report,
+    Selector, desired, reconcile,
 };
 use jiff::{SignedDuration, Timestamp};
 
 use super::{BookingTrack, DemoEdit, Event, Savings, Simulation, TargetTrack, World};
 use crate::SimClock;
 use crate::standin::StandIn;
+
+/// What one sample spans: a cycle per simulated minute.
+const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A source read the way the daemon reads Notion: again when `poll_interval` has passed or
 /// when a row was edited (a webhook event in production), every cycle while reads fail
@@ -119,7 +123,6 @@ impl<'a> Playback<'a> {
         let mut booked_config = config.clone();
         booked_config.schedule.lead = SignedDuration::ZERO;
         booked_config.schedule.linger = SignedDuration::ZERO;
-        let initial = world.fleet.snapshot();
         let targets = config
             .targets
             .all()
@@ -132,14 +135,6 @@ impl<'a> Playback<'a> {
                 running: vec![0; minutes],
                 up: vec![false; minutes],
                 booked: vec![false; minutes],
-                initial_count: match &t.locator {
-                    Locator::Ecs { cluster, service, .. } => initial
-                        .ecs_services
-                        .iter()
-                        .find(|s| &s.cluster == cluster && &s.service == service)
-                        .map_or(0, |s| s.desired_count),
-                    Locator::Aurora { .. } => 1,
-                },
             })
             .collect();
         let mut deploys = world.deploys.clone();
@@ -153,11 +148,7 @@ impl<'a> Playback<'a> {
             targets,
             bookings: Vec::new(),
             events: Vec::new(),
-            report: Savings {
-                task_hour_usd: config.pricing.task_hour_usd,
-                aurora_hour_usd: config.pricing.aurora_cluster_hour_usd,
-                ..Savings::default()
-            },
+            report: Savings { pricing: config.pricing.clone(), ..Savings::default() },
             state: CycleState::default(),
             seen_problems: BTreeSet::new(),
             seen_auto: 0,
@@ -223,16 +214,19 @@ impl<'a> Playback<'a> {
         }
         let booked = desired(&live, &self.booked_config, now);
         let idx = ObservedIndex::new(&r.observed);
+        let (keys, usage) = (MemoryKeys::from(&self.world.config.tags), &mut self.report.usage);
         for (i, t) in self.world.config.targets.all().iter().enumerate() {
             let track = &mut self.targets[i];
             match idx.find(&t.locator) {
                 Some(Found::Service(s)) => {
                     track.running[m] = u16::try_from(s.running_count).unwrap_or(u16::MAX);
                     track.up[m] = s.running_count > 0 && s.desired_count > 0;
+                    usage.add_service(s.running_count, full_count(s, &keys), MINUTE);
                 }
                 Some(Found::Cluster(c)) => {
                     track.running[m] = u16::from(c.status != AuroraStatus::Stopped);
                     track.up[m] = c.status == AuroraStatus::Available;
+                    usage.add_cluster(&c.status, MINUTE);
                 }
                 None => {}
             }
@@ -276,22 +270,6 @@ impl<'a> Playback<'a> {
     fn finish(mut self) -> Simulation {
         let minutes = self.minutes;
         let report = &mut self.report;
-        for t in &self.targets {
-            let hours = |v: f64| v / 60.0;
-            let total = minutes as f64;
-            match t.kind {
-                TargetKind::EcsService => {
-                    report.service_hours += hours(t.running.iter().filter(|r| **r > 0).count() as f64);
-                    report.service_hours_always_on += hours(total);
-                    report.task_hours += hours(t.running.iter().map(|r| f64::from(*r)).sum::<f64>());
-                    report.task_hours_always_on += hours(total * f64::from(t.initial_count));
-                }
-                TargetKind::AuroraCluster => {
-                    report.aurora_hours += hours(t.running.iter().map(|r| f64::from(*r)).sum::<f64>());
-                    report.aurora_hours_always_on += hours(total);
-                }
-            }
-        }
         report.aurora_auto_starts = self.seen_auto;
         self.events.sort_by_key(|e| e.at);
         Simulation {

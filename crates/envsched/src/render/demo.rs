@@ -142,39 +142,40 @@ pub fn chart(sim: &Simulation, config: &Config, width: usize) -> String {
 
 fn report(sim: &Simulation, elapsed: Duration) -> String {
     let r = &sim.report;
+    let (u, cost) = (&r.usage, r.cost());
     let pct = |a: f64, b: f64| if b > 0.0 { 100.0 * a / b } else { 0.0 };
     let mut s = String::from("\nSavings over the week\n");
     let _ = writeln!(
         s,
         "  ECS service-hours   {:>8.0} of {:>6.0} always-on  ({:.1}%)",
-        r.service_hours,
-        r.service_hours_always_on,
-        pct(r.service_hours, r.service_hours_always_on)
+        hours(u.service_s),
+        hours(u.service_s_always_on),
+        pct(u.service_s, u.service_s_always_on)
     );
     let _ = writeln!(
         s,
         "  ECS task-hours      {:>8.0} of {:>6.0} always-on  ({:.1}%)",
-        r.task_hours,
-        r.task_hours_always_on,
-        pct(r.task_hours, r.task_hours_always_on)
+        hours(u.task_s),
+        hours(u.task_s_always_on),
+        pct(u.task_s, u.task_s_always_on)
     );
     let _ = writeln!(
         s,
         "  Fargate Spot cost   ${:>7.2} vs ${:.2} always-on at ${}/task-hour (saved {:.1}%)",
-        r.task_usd(),
-        r.task_usd_always_on(),
-        r.task_hour_usd,
-        100.0 - pct(r.task_usd(), r.task_usd_always_on())
+        cost.tasks,
+        cost.tasks_always_on,
+        r.pricing.task_hour_usd,
+        100.0 - pct(cost.tasks, cost.tasks_always_on)
     );
     let _ = writeln!(
         s,
         "  Aurora cluster-hours{:>8.0} of {:>6.0} always-on  ({:.1}%), ${:.2} vs ${:.2} at ${}/cluster-hour",
-        r.aurora_hours,
-        r.aurora_hours_always_on,
-        pct(r.aurora_hours, r.aurora_hours_always_on),
-        r.aurora_usd(),
-        r.aurora_usd_always_on(),
-        r.aurora_hour_usd
+        hours(u.aurora_s),
+        hours(u.aurora_s_always_on),
+        pct(u.aurora_s, u.aurora_s_always_on),
+        cost.aurora,
+        cost.aurora_always_on,
+        r.pricing.aurora_cluster_hour_usd
     );
     let _ = writeln!(
         s,
@@ -204,15 +205,16 @@ fn report(sim: &Simulation, elapsed: Duration) -> String {
 /// The report, events and bookings as JSON.
 pub fn json(sim: &Simulation, notion: &NotionUse) -> Value {
     let r = &sim.report;
+    let (u, cost) = (&r.usage, r.cost());
     json!({
         "notion": {"queries": notion.queries, "rows_told": notion.patches, "failed_requests": notion.failed},
         "start": sim.start.to_string(),
         "minutes": sim.minutes,
         "report": {
-            "service_hours": {"running": r.service_hours, "always_on": r.service_hours_always_on, "percent": 100.0 * r.service_hours / r.service_hours_always_on.max(1e-9)},
-            "task_hours": {"running": r.task_hours, "always_on": r.task_hours_always_on},
-            "usd": {"fargate_spot": r.task_usd(), "fargate_spot_always_on": r.task_usd_always_on(), "aurora": r.aurora_usd(), "aurora_always_on": r.aurora_usd_always_on(), "task_hour_usd": r.task_hour_usd, "aurora_cluster_hour_usd": r.aurora_hour_usd},
-            "aurora_hours": {"running": r.aurora_hours, "always_on": r.aurora_hours_always_on},
+            "service_hours": {"running": hours(u.service_s), "always_on": hours(u.service_s_always_on), "percent": 100.0 * u.service_s / u.service_s_always_on.max(1e-9)},
+            "task_hours": {"running": hours(u.task_s), "always_on": hours(u.task_s_always_on)},
+            "usd": {"fargate_spot": cost.tasks, "fargate_spot_always_on": cost.tasks_always_on, "aurora": cost.aurora, "aurora_always_on": cost.aurora_always_on, "task_hour_usd": r.pricing.task_hour_usd, "aurora_cluster_hour_usd": r.pricing.aurora_cluster_hour_usd},
+            "aurora_hours": {"running": hours(u.aurora_s), "always_on": hours(u.aurora_s_always_on)},
             "booked_minutes_missed": r.booked_minutes_missed,
             "cycles": r.cycles,
             "actions": r.actions,
@@ -232,4 +234,9 @@ pub fn json(sim: &Simulation, notion: &NotionUse) -> Value {
         })).collect::<Vec<_>>(),
         "events": sim.events.iter().map(|e| json!({"at": e.at.to_string(), "environment": e.environment, "text": e.text})).collect::<Vec<_>>(),
     })
+}
+
+/// Seconds as hours.
+fn hours(seconds: f64) -> f64 {
+    seconds / 3600.0
 }

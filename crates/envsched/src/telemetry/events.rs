@@ -94,7 +94,7 @@ impl CycleCompleted<'_> {
         let (start, stop, unchanged) = r.plan.counts();
         let failed = r.failures().count();
         let frozen = r.plan.frozen.is_some();
-        let outcome = r.outcome();
+        let outcome = r.outcome().name();
         counter!("envsched_cycles_total", "outcome" => outcome).increment(1);
         histogram!("envsched_cycle_duration_seconds").record(self.duration.as_secs_f64());
         gauge!("envsched_frozen").set(if frozen { 1.0 } else { 0.0 });

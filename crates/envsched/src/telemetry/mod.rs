@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `logging` | the logger (JSON lines for Datadog, or text) and the metrics recorder |
 //! | `events` | the named events: started, action applied, cycle completed or failed, lease, fetch |
-//! | `summary` | the savings estimate, the tally between summaries, the summary line |
+//! | `summary` | the savings metrics (model in `envsched_core::savings`), the tally between summaries, the summary line |
 
 mod events;
 mod logging;

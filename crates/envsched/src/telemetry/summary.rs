@@ -1,43 +1,30 @@
-//! The savings estimate, the tally between two summaries, and the summary line.
+//! The savings metrics, the tally between two summaries, and the summary line.
 
 use std::time::Duration;
 
-use envsched_core::{Outcome, Report};
+use envsched_core::{CycleOutcome, MemoryKeys, Outcome, Report, Usage};
 use metrics::{counter, gauge};
 
-/// One cycle's share of the savings estimate.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Savings {
-    /// Service-seconds had every service run (the always-on baseline).
-    pub always_on_s: f64,
-    /// Service-seconds the services actually ran.
-    pub running_s: f64,
-    /// Estimated USD not spent (stopped services at their remembered counts).
-    pub usd: f64,
-}
-
-/// Estimated savings over `elapsed` since the last cycle: ECS services running vs always on,
-/// priced per task-hour. Updates the counters and the running total `saved_usd` (since
-/// start); returns this cycle's share.
-pub fn savings(report: &Report, elapsed: Duration, config: &envsched_core::Config, saved_usd: &mut f64) -> Savings {
+/// One cycle's share of the savings estimate ([`envsched_core::savings`]): the fleet as the
+/// cycle observed it, held over `elapsed` since the previous cycle. Updates the counters and
+/// the running total `saved_usd` (since start); returns the share and its USD.
+pub fn savings(
+    report: &Report,
+    elapsed: Duration,
+    config: &envsched_core::Config,
+    saved_usd: &mut f64,
+) -> (Usage, f64) {
+    let usage = Usage::sample(&report.observed, &MemoryKeys::from(&config.tags), elapsed);
+    counter!("envsched_service_seconds_total", "state" => "always_on").increment(usage.service_s_always_on as u64);
+    counter!("envsched_service_seconds_total", "state" => "running").increment(usage.service_s as u64);
     let services = &report.observed.ecs_services;
     let running = services.iter().filter(|s| s.desired_count > 0).count();
-    let secs = elapsed.as_secs_f64();
-    let (always_on_s, running_s) = (services.len() as f64 * secs, running as f64 * secs);
-    counter!("envsched_service_seconds_total", "state" => "always_on").increment(always_on_s as u64);
-    counter!("envsched_service_seconds_total", "state" => "running").increment(running_s as u64);
     gauge!("envsched_services", "state" => "running").set(running as f64);
     gauge!("envsched_services", "state" => "stopped").set((services.len() - running) as f64);
-    // A stopped service would have run its remembered count (1 when unknown).
-    let idle_tasks: f64 = services
-        .iter()
-        .filter(|s| s.desired_count == 0)
-        .map(|s| s.tags.get(&config.tags.count).and_then(|c| c.parse::<f64>().ok()).unwrap_or(1.0))
-        .sum();
-    let usd = idle_tasks * secs / 3600.0 * config.pricing.task_hour_usd;
+    let usd = usage.cost(&config.pricing).saved();
     *saved_usd += usd;
     gauge!("envsched_estimated_savings_usd").set(*saved_usd);
-    Savings { always_on_s, running_s, usd }
+    (usage, usd)
 }
 
 /// What happened since the last summary (or the start), for [`Summary`].
@@ -57,8 +44,10 @@ pub struct Tally {
     pub actions: u64,
     /// See `actions`.
     pub actions_failed: u64,
-    /// Savings summed.
-    pub savings: Savings,
+    /// Usage summed over the cycles.
+    pub usage: Usage,
+    /// Estimated USD saved, summed.
+    pub saved_usd: f64,
 }
 
 impl Tally {
@@ -72,7 +61,8 @@ impl Tally {
             failed: 0,
             actions: 0,
             actions_failed: 0,
-            savings: Savings::default(),
+            usage: Usage::default(),
+            saved_usd: 0.0,
         }
     }
 
@@ -80,9 +70,9 @@ impl Tally {
     pub fn cycle(&mut self, report: &Report) {
         let failed = report.failures().count() as u64;
         match report.outcome() {
-            "frozen" => self.frozen += 1,
-            "partial" => self.partial += 1,
-            _ => self.ok += 1,
+            CycleOutcome::Frozen => self.frozen += 1,
+            CycleOutcome::Partial => self.partial += 1,
+            CycleOutcome::Ok => self.ok += 1,
         }
         self.actions += report.applied.iter().filter(|a| matches!(a.outcome, Outcome::Done(_))).count() as u64;
         self.actions_failed += failed;
@@ -90,10 +80,9 @@ impl Tally {
 
     /// Adds a cycle's share of the savings (every cycle that observed the fleet, as the
     /// savings metric does).
-    pub fn saved(&mut self, savings: Savings) {
-        self.savings.always_on_s += savings.always_on_s;
-        self.savings.running_s += savings.running_s;
-        self.savings.usd += savings.usd;
+    pub fn saved(&mut self, (usage, usd): (Usage, f64)) {
+        self.usage += usage;
+        self.saved_usd += usd;
     }
 }
 
@@ -112,8 +101,8 @@ impl Summary<'_> {
         let since = t.since.to_string();
         let cycles = t.ok + t.partial + t.frozen + t.failed;
         let hours = |s: f64| (s / 360.0).round() / 10.0;
-        let (always_on_h, running_h) = (hours(t.savings.always_on_s), hours(t.savings.running_s));
-        let usd = (t.savings.usd * 100.0).round() / 100.0;
+        let (always_on_h, running_h) = (hours(t.usage.service_s_always_on), hours(t.usage.service_s));
+        let usd = (t.saved_usd * 100.0).round() / 100.0;
         let up = self.report.map_or(0, |r| r.plan.wanted_up());
         let problems = self.report.map_or(0, |r| r.plan.problems.len());
         tracing::info!(
