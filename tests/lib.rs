@@ -2,41 +2,23 @@
 //! the sandbox fleet, a simulated clock and scripted bookings, driven minute by minute
 //! through the same reconcile cycle `apply`, `run` and `demo` use.
 
-use std::collections::BTreeMap;
-
-use envsched_core::{
-    AuroraStatus, Booking, Config, CycleState, Mode, Observed, ObservedCluster, ObservedService, Report, Window,
-    reconcile,
-};
+use envsched_core::{Booking, Config, CycleState, Mode, Observed, Report, reconcile};
+pub use envsched_fixtures::{Snapshot, World};
 use envsched_sandbox::{RowEdit, SandboxFleet, ScriptedSource, SimClock, Timing};
 use jiff::{SignedDuration, Timestamp};
 
 /// A slice with a DB, two apps that need it and one service that does not.
-pub const CONFIG: &str = r#"
-time_zone = "Asia/Tokyo"
-[schedule]
-lead = "10m"
-[[environments]]
-name = "stg1"
-[[targets]]
-name = "db/aurora"
-environment = "stg1"
-aurora = { cluster_id = "stg1-aurora" }
-[[targets]]
-name = "products/app1-web"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "app1-web" }
-depends_on = ["db/aurora"]
-[[targets]]
-name = "products/app1-api"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "app1-api" }
-depends_on = ["db/aurora"]
-[[targets]]
-name = "services/creditcard"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "creditcard" }
-"#;
+pub fn world() -> World {
+    World::tokyo()
+        .lead("10m")
+        .env("stg1")
+        .aurora("db/aurora", "stg1-aurora")
+        .ecs("products/app1-web", "app1-web")
+        .needs(&["db/aurora"])
+        .ecs("products/app1-api", "app1-api")
+        .needs(&["db/aurora"])
+        .ecs("services/creditcard", "creditcard")
+}
 
 /// A running scenario.
 pub struct Scenario {
@@ -59,48 +41,27 @@ pub fn jst(s: &str) -> Timestamp {
 
 /// A booking of `components` in stg1 from `start` to `end` (Tokyo times).
 pub fn booking(id: &str, components: &[&str], start: &str, end: &str) -> Booking {
-    Booking {
-        id: id.into(),
-        title: format!("booking {id}"),
-        status: "利用中".into(),
-        components: components.iter().map(|c| c.to_string()).collect(),
-        environment: Some("stg1".into()),
-        window: Window::Span { start: jst(start), end: Some(jst(end)) },
-        trashed: false,
-        feedback: None,
-        last_edited: None,
-        url: None,
-    }
+    envsched_fixtures::booking(&format!("booking {id}"))
+        .id(id)
+        .components(components)
+        .span_at(jst(start), Some(jst(end)))
+        .build()
 }
 
 /// Everything stopped, as envsched leaves it at night.
 pub fn all_down() -> Observed {
-    let svc = |s: &str| ObservedService {
-        place: Default::default(),
-        cluster: "stg1".into(),
-        service: s.into(),
-        desired_count: 0,
-        running_count: 0,
-        pending_count: 0,
-        tags: BTreeMap::new(),
-        autoscaling: None,
-    };
-    Observed {
-        ecs_services: vec![svc("app1-web"), svc("app1-api"), svc("creditcard")],
-        aurora_clusters: vec![ObservedCluster {
-            place: Default::default(),
-            id: "stg1-aurora".into(),
-            status: AuroraStatus::Stopped,
-            tags: BTreeMap::new(),
-            unstoppable: None,
-        }],
-    }
+    Snapshot::default()
+        .service("stg1", "app1-web", 0, 0)
+        .service("stg1", "app1-api", 0, 0)
+        .service("stg1", "creditcard", 0, 0)
+        .cluster("stg1-aurora", "stopped")
+        .build()
 }
 
 impl Scenario {
     /// A scenario starting at `start` with `observed` and the given rows and edits.
     pub fn new(start: &str, observed: Observed, rows: Vec<Booking>, edits: Vec<(Timestamp, RowEdit)>) -> Self {
-        Self::with_config(CONFIG, start, observed, rows, edits)
+        Self::with_config(&world().toml(), start, observed, rows, edits)
     }
 
     /// Like [`Scenario::new`] with another config text.

@@ -91,10 +91,8 @@ fn a_dependent_that_fails_to_stop_holds_back_its_db_and_nothing_else() {
 #[test]
 fn a_dependency_that_fails_to_come_up_skips_its_dependents_this_cycle() {
     // creditcard needs auth: if auth cannot be scaled, creditcard is not started without it.
-    let config = format!(
-        "{CONFIG}[[targets]]\nname = \"services/auth\"\nenvironment = \"stg1\"\necs = {{ cluster = \"stg1\", service = \"auth\" }}\n"
-    )
-    .replace("service = \"creditcard\" }", "service = \"creditcard\" }\ndepends_on = [\"services/auth\"]");
+    // creditcard is the world's last target: `needs` is its depends_on.
+    let config = world().needs(&["services/auth"]).ecs("services/auth", "auth").toml();
     let mut observed = all_down();
     let mut auth = observed.ecs_services[2].clone();
     auth.service = "auth".into();
@@ -113,10 +111,7 @@ fn a_dependency_that_fails_to_come_up_skips_its_dependents_this_cycle() {
 
 #[test]
 fn a_target_that_keeps_failing_is_retried_with_backoff_and_only_it_waits() {
-    let config = format!(
-        "{CONFIG}[[targets]]\nname = \"services/auth\"\nenvironment = \"stg1\"\necs = {{ cluster = \"stg1\", service = \"auth\" }}\n"
-    )
-    .replace("[schedule]\n", "[schedule]\npoll_interval = \"1m\"\n");
+    let config = world().schedule("poll_interval", "1m").ecs("services/auth", "auth").toml();
     let mut observed = all_down();
     let mut auth = observed.ecs_services[2].clone();
     auth.service = "auth".into();

@@ -19,6 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use envsched_aws::{AwsFleet, Options};
 use envsched_core::{Booking, Config, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, reconcile};
+use envsched_fixtures::World;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
@@ -344,37 +345,25 @@ async fn listing_pages_through_every_service_and_describes_at_most_10_per_call()
     assert_eq!(calls.get("ecs:DescribeServices"), Some(&10));
 }
 
-const STG1: &str = r#"
-[schedule]
-lead = "0s"
-[[environments]]
-name = "stg1"
-[[targets]]
-name = "db/stg-aurora"
-environment = "stg1"
-aurora = { cluster_id = "stg1-aurora" }
-[[targets]]
-name = "products/app1-web"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "app1-web" }
-count = 5
-depends_on = ["db/stg-aurora"]
-[[targets]]
-name = "products/app1-api"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "app1-api" }
-[[targets]]
-name = "services/creditcard"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "creditcard" }
-"#;
+/// stg1 as the fake serves it: app1-web (5 tasks, needs the DB), app1-api, creditcard.
+fn stg1_world() -> World {
+    World::new()
+        .lead("0s")
+        .env("stg1")
+        .aurora("db/stg-aurora", "stg1-aurora")
+        .ecs("products/app1-web", "app1-web")
+        .count(5)
+        .needs(&["db/stg-aurora"])
+        .ecs("products/app1-api", "app1-api")
+        .ecs("services/creditcard", "creditcard")
+}
 
 fn stg1(fake: &Fake, db: &str) -> Config {
     fake.with(|st| {
         st.services = vec![svc("stg1", "app1-web", 0), svc("stg1", "app1-api", 2), svc("stg1", "creditcard", 2)];
         st.clusters = vec![Db { id: "stg1-aurora".into(), status: db.into(), tags: BTreeMap::new() }];
     });
-    Config::from_toml(STG1, "stg1.toml").unwrap()
+    stg1_world().config()
 }
 
 #[tokio::test]

@@ -5,23 +5,8 @@ mod moto_world;
 
 use envsched_aws::AwsFleet;
 use envsched_core::Outcome;
+use envsched_fixtures::moto;
 use moto_world::{Moto, cycle, mutating, service, world};
-
-/// The lease table as `deploy/terraform` creates it (partition key `pk`, a string).
-async fn lease_table(sdk: &aws_config::SdkConfig, name: &str) {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    aws_sdk_dynamodb::Client::new(sdk)
-        .create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
-        )
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-}
 
 fn lease_settings(ttl_s: u64) -> envsched_core::LeaseSettings {
     envsched_core::LeaseSettings {
@@ -36,7 +21,7 @@ async fn one_copy_holds_the_lease_the_other_stands_by_until_it_is_released_or_ex
     use envsched_aws::{DynamoLease, LeaseView};
     let moto = Moto::start();
     let sdk = moto.sdk().await;
-    lease_table(&sdk, "envsched-lease").await;
+    moto::lease_table(&sdk, "envsched-lease").await;
     let a = DynamoLease::new(&sdk, &lease_settings(60), "copy-a");
     let b = DynamoLease::new(&sdk, &lease_settings(60), "copy-b");
 
@@ -95,7 +80,7 @@ async fn the_keeper_holds_the_lease_while_it_runs_and_releases_it_when_done() {
     use envsched_aws::{DynamoLease, Fence};
     let moto = Moto::start();
     let sdk = moto.sdk().await;
-    lease_table(&sdk, "envsched-lease").await;
+    moto::lease_table(&sdk, "envsched-lease").await;
     // A 15 s ttl: a standby asks every 5 s.
     let a = DynamoLease::new(&sdk, &lease_settings(15), "copy-a");
     let b = DynamoLease::new(&sdk, &lease_settings(15), "copy-b");

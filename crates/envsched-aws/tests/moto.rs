@@ -8,7 +8,8 @@ mod moto_world;
 use common::booking;
 use envsched_aws::AwsFleet;
 use envsched_core::{Booking, Config, CycleState, FixedClock, FixedSource, Fleet, Mode, Outcome, reconcile};
-use moto_world::{AT, CONFIG, Moto, config, cycle, mutating, service, task_definition, world};
+use envsched_fixtures::{World, moto};
+use moto_world::{AT, Moto, config, cycle, mutating, service, world, world_config};
 
 /// A moto server holding [`world`], its SDK config and a fleet on it. Keep the server
 /// alive for the test (it stops when dropped).
@@ -195,39 +196,18 @@ async fn a_crash_between_the_remember_tag_and_the_scale_loses_no_count() {
 async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_nothing_else() {
     let moto = Moto::start();
     let sdk = moto.sdk().await;
-    let ecs = aws_sdk_ecs::Client::new(&sdk);
-    task_definition(&ecs).await;
-    let rds = aws_sdk_rds::Client::new(&sdk);
-    let mut toml = String::from("[schedule]\nlead = \"0s\"\n");
+    let mut world = World::new().lead("0s");
     for env in ["stga", "stgb", "stgc", "stgd"] {
-        ecs.create_cluster().cluster_name(env).send().await.unwrap();
-        toml.push_str(&format!("[[environments]]\nname = \"{env}\"\n"));
-        rds.create_db_cluster()
-            .db_cluster_identifier(format!("{env}-aurora"))
-            .engine("aurora-postgresql")
-            .master_username("envsched")
-            .master_user_password("correct-horse-battery")
-            .send()
-            .await
-            .unwrap();
-        rds.stop_db_cluster().db_cluster_identifier(format!("{env}-aurora")).send().await.unwrap();
-        toml.push_str(&format!(
-            "[[targets]]\nname = \"db/aurora\"\nenvironment = \"{env}\"\naurora = {{ cluster_id = \"{env}-aurora\" }}\n"
-        ));
-        for i in 0..60 {
-            let svc = format!("svc-{i:02}");
-            ecs.create_service()
-                .cluster(env)
-                .service_name(&svc)
-                .task_definition("app")
-                .desired_count(0)
-                .send()
-                .await
-                .unwrap();
-            toml.push_str(&format!("[[targets]]\nname = \"products/{svc}\"\nenvironment = \"{env}\"\necs = {{ cluster = \"{env}\", service = \"{svc}\" }}\n"));
+        let services: Vec<String> = (0..60).map(|i| format!("svc-{i:02}")).collect();
+        let stopped: Vec<(&str, i32)> = services.iter().map(|s| (s.as_str(), 0)).collect();
+        moto::ecs_services(&sdk, env, &stopped).await;
+        moto::stopped_aurora(&sdk, &format!("{env}-aurora")).await;
+        world = world.env(env).aurora("db/aurora", &format!("{env}-aurora"));
+        for svc in &services {
+            world = world.ecs(&format!("products/{svc}"), svc);
         }
     }
-    let c = Config::from_toml(&toml, "240.toml").unwrap();
+    let c = world.config();
     let fleet = AwsFleet::new(&sdk);
     let clock = FixedClock(AT.parse().unwrap());
     let r = reconcile(&c, &FixedSource(vec![]), &fleet, &clock, &mut CycleState::default(), Mode::Apply).await.unwrap();
@@ -241,7 +221,7 @@ async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_
 
     // The same fleet with discovery switched on for the 4 clusters and Aurora: one
     // ListServices page per cluster more, and the same describes (names are merged).
-    let toml = toml.replace(
+    let toml = world.toml().replace(
         "name = \"stga\"\n",
         "name = \"stga\"\ndiscover = { ecs_clusters = [\"stga\", \"stgb\", \"stgc\", \"stgd\"], aurora = true }\n",
     );
@@ -258,7 +238,7 @@ async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_
 async fn create_service(sdk: &aws_config::SdkConfig, cluster: &str, service: &str, count: i32, tags: &[(&str, &str)]) {
     let ecs = aws_sdk_ecs::Client::new(sdk);
     ecs.create_cluster().cluster_name(cluster).send().await.unwrap();
-    task_definition(&ecs).await;
+    moto::task_definition(&ecs).await;
     let tags: Vec<aws_sdk_ecs::types::Tag> =
         tags.iter().map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(*k).value(*v).build()).collect();
     ecs.create_service()
@@ -303,7 +283,9 @@ async fn discovery_by_tag_manages_tagged_services_in_listed_clusters_and_nothing
     // Untagged and undeclared in a listed cluster; tagged in a cluster nobody listed.
     create_service(&sdk, "stg1", "sidecar", 1, &[]).await;
     create_service(&sdk, "unlisted-dev", "lonely", 1, &[("envsched:name", "tools/lonely")]).await;
-    let text = CONFIG.replace("name = \"stg1\"\n", "name = \"stg1\"\ndiscover = { ecs_clusters = [\"stg1\"] }\n");
+    let text = world_config()
+        .toml()
+        .replace("name = \"stg1\"\n", "name = \"stg1\"\ndiscover = { ecs_clusters = [\"stg1\"] }\n");
     let c = Config::from_toml(&text, "discover.toml").unwrap();
     let clock = FixedClock(AT.parse().unwrap());
     let run = |bookings: Vec<Booking>| {
@@ -348,8 +330,9 @@ async fn an_environment_in_another_account_and_region_is_reached_by_assuming_its
         "moto keeps it in that account"
     );
     let text = format!(
-        "{CONFIG}\n[[environments]]\nname = \"dev9\"\naws = {{ role_arn = \"{ROLE}\", region = \"eu-west-1\" }}\n\
-         [[targets]]\nname = \"products/app1-web\"\nenvironment = \"dev9\"\necs = {{ cluster = \"stg1\", service = \"app1-web\" }}\n"
+        "{}\n[[environments]]\nname = \"dev9\"\naws = {{ role_arn = \"{ROLE}\", region = \"eu-west-1\" }}\n\
+         [[targets]]\nname = \"products/app1-web\"\nenvironment = \"dev9\"\necs = {{ cluster = \"stg1\", service = \"app1-web\" }}\n",
+        world_config().toml()
     );
     let c = Config::from_toml(&text, "accounts.toml").unwrap();
     let clock = FixedClock(AT.parse().unwrap());

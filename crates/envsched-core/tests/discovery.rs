@@ -194,7 +194,8 @@ ecs = { cluster = "stg1", service = "app1-web" }
 fn bad_places_and_discovery_settings_are_named_with_the_fix() {
     let err = Config::from_toml(
         &format!(
-            "{BASE}\n[[environments]]\nname = \"x\"\naws = {{ role_arn = \"envsched\" }}\ndiscover = {{ ecs_clusters = [\"stg1\", \"stg1\"] }}\n[discovery]\ntag = \"aws:name\"\n[[ecspresso]]\nroot = \"infra\"\nenv = \"stg\"\nenvironment = \"nope\"\n"
+            "{}\n[[environments]]\nname = \"x\"\naws = {{ role_arn = \"envsched\" }}\ndiscover = {{ ecs_clusters = [\"stg1\", \"stg1\"] }}\n[discovery]\ntag = \"aws:name\"\n[[ecspresso]]\nroot = \"infra\"\nenv = \"stg\"\nenvironment = \"nope\"\n",
+            world().toml()
         ),
         "t.toml",
     )

@@ -15,7 +15,7 @@ fn cc_booking() -> envsched_core::Booking {
     booking("cc").components(["services/creditcard"]).build()
 }
 
-fn plan_with_recall(bookings: &[envsched_core::Booking], f: &F, recall: &Recall) -> Plan {
+fn plan_with_recall(bookings: &[envsched_core::Booking], f: &Snapshot, recall: &Recall) -> Plan {
     let config = config();
     let d = desired(bookings, &config, at(TUE_NOON));
     plan(&d, &f.0, &Policy::new(&config, None).with_recall(recall))
@@ -157,7 +157,7 @@ fn creditcard(o: &envsched_core::Observed) -> &ObservedService {
 
 /// One micro-step of `copy` against the world: observe+plan, a re-read, or a write. Checks,
 /// at every write, that a scale-down or a park has the real value remembered right then.
-fn advance(copy: &mut Copy, world: &mut F, count: u32, range: Option<Capacity>) {
+fn advance(copy: &mut Copy, world: &mut Snapshot, count: u32, range: Option<Capacity>) {
     let keys = MemoryKeys::default();
     let stage = std::mem::replace(&mut copy.stage, Stage::Done);
     copy.stage = match stage {
@@ -210,7 +210,7 @@ fn advance(copy: &mut Copy, world: &mut F, count: u32, range: Option<Capacity>) 
 
 /// The service's starting point: running at its real size (maybe with stale values from an
 /// earlier park), or parked by envsched (either protocol).
-fn arb_start() -> impl Strategy<Value = (u32, Option<Capacity>, F)> {
+fn arb_start() -> impl Strategy<Value = (u32, Option<Capacity>, Snapshot)> {
     let range = prop::option::of((0u32..3, 1u32..4).prop_map(|(min, extra)| Capacity { min, max: min + extra }));
     (1u32..6, range, 0u8..4, 1u32..9).prop_map(|(count, range, shape, stale)| {
         let mut f = fleet();

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use envsched_sandbox::moto::MotoServer;
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use envsched_fixtures::moto;
 use envsched_sandbox::standin::{DATABASE_ID, Row, StandIn};
 
 const TOKEN: &str = "ntn_idle_bench_token_7e21";
@@ -68,14 +67,14 @@ fn main() {
     let secs: u64 = std::env::var("IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(180);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let moto = MotoServer::start().expect("moto_server starts (pip install 'moto[server]' into .venv)");
-    let sdk = rt.block_on(common::moto_sdk(&moto.url));
+    let sdk = rt.block_on(moto::sdk(&moto.url));
     let set_up = Instant::now();
     let mut targets = String::new();
     rt.block_on(async {
         for cluster in CLUSTERS {
             let names: Vec<String> = (0..SERVICES_PER_CLUSTER).map(|i| format!("app{i:02}")).collect();
             let services: Vec<(&str, i32)> = names.iter().map(|n| (n.as_str(), 0)).collect();
-            common::ecs_services(&sdk, cluster, &services).await;
+            moto::ecs_services(&sdk, cluster, &services).await;
             for service in &names {
                 targets.push_str(&format!(
                     "[[targets]]\nname = \"products/{service}\"\nenvironment = \"{cluster}\"\necs = {{ cluster = \"{cluster}\", service = \"{service}\" }}\n"
@@ -83,7 +82,7 @@ fn main() {
             }
         }
         for cluster in &CLUSTERS[..3] {
-            common::stopped_aurora(&sdk, &format!("{cluster}-aurora")).await;
+            moto::stopped_aurora(&sdk, &format!("{cluster}-aurora")).await;
             targets.push_str(&format!(
                 "[[targets]]\nname = \"db/aurora\"\nenvironment = \"{cluster}\"\naurora = {{ cluster_id = \"{cluster}-aurora\" }}\n"
             ));
@@ -123,7 +122,7 @@ fn main() {
         set_up.elapsed()
     );
 
-    let mut child = common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+    let mut child = moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
         .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
         .env("ENVSCHED_BENCH_NOTION_TOKEN", TOKEN)
         .stdout(Stdio::piped())

@@ -4,32 +4,21 @@
 
 use std::process::{Command, Output};
 
-mod common;
+use envsched_fixtures::{World, moto};
 
 use envsched_sandbox::moto::MotoServer;
 
-const CONFIG: &str = r#"
-time_zone = "Asia/Tokyo"
-[aws]
-region = "ap-northeast-1"
-[notion]
-environment_property = "環境"
-[[environments]]
-name = "stg1"
-[[targets]]
-name = "db/stg-aurora"
-environment = "stg1"
-aurora = { cluster_id = "stg1-aurora" }
-[[targets]]
-name = "products/servicesite"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "servicesite" }
-depends_on = ["db/stg-aurora"]
-[[targets]]
-name = "services/creditcard"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "creditcard" }
-"#;
+/// stg1 in moto's Region: the DB, servicesite that needs it, and creditcard.
+fn config() -> String {
+    World::tokyo()
+        .section("[aws]\nregion = \"ap-northeast-1\"\n[notion]\nenvironment_property = \"環境\"")
+        .env("stg1")
+        .aurora("db/stg-aurora", "stg1-aurora")
+        .ecs("products/servicesite", "servicesite")
+        .needs(&["db/stg-aurora"])
+        .ecs("services/creditcard", "creditcard")
+        .toml()
+}
 
 fn fixture(name: &str) -> String {
     std::env::var("ENVSCHED_NOTION_FIXTURES")
@@ -44,7 +33,7 @@ fn fixture(name: &str) -> String {
 
 async fn world(sdk: &aws_config::SdkConfig) {
     // servicesite was parked by envsched earlier (3 tasks remembered); creditcard runs.
-    common::ecs_services(sdk, "stg1", &[("servicesite", 0), ("creditcard", 2)]).await;
+    moto::ecs_services(sdk, "stg1", &[("servicesite", 0), ("creditcard", 2)]).await;
     let ecs = aws_sdk_ecs::Client::new(sdk);
     let arn = ecs.describe_services().cluster("stg1").services("servicesite").send().await.unwrap().services()[0]
         .service_arn()
@@ -56,11 +45,11 @@ async fn world(sdk: &aws_config::SdkConfig) {
         .send()
         .await
         .unwrap();
-    common::stopped_aurora(sdk, "stg1-aurora").await;
+    moto::stopped_aurora(sdk, "stg1-aurora").await;
 }
 
 fn apply(dir: &std::path::Path, moto: &MotoServer, at: &str) -> Output {
-    common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+    moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
         .args(["apply", "--config", "config.toml", "--at", at])
         .args(["--bookings", &fixture("query-page1.json"), "--bookings", &fixture("query-page2.json")])
         .current_dir(dir)
@@ -72,10 +61,10 @@ fn apply(dir: &std::path::Path, moto: &MotoServer, at: &str) -> Output {
 fn apply_against_moto_starts_and_stops_exactly_the_plan_and_restores_the_count() {
     let moto = MotoServer::start().expect("moto_server");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let sdk = rt.block_on(common::moto_sdk(&moto.url));
+    let sdk = rt.block_on(moto::sdk(&moto.url));
     rt.block_on(world(&sdk));
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("config.toml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("config.toml"), config()).unwrap();
 
     // Tuesday noon: P01 books servicesite + the DB in stg1; nobody books creditcard.
     let first = apply(dir.path(), &moto, "2026-11-24T12:00:00+09:00");
@@ -129,7 +118,7 @@ fn check_reports_aws_reachability_and_names_targets_not_found() {
     use envsched_sandbox::standin::{DATABASE_ID, Row, StandIn};
     let moto = MotoServer::start().expect("moto_server");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let sdk = rt.block_on(common::moto_sdk(&moto.url));
+    let sdk = rt.block_on(moto::sdk(&moto.url));
     rt.block_on(world(&sdk));
     let rows = ["db/stg-aurora", "products/servicesite", "services/creditcard"]
         .iter()
@@ -138,7 +127,7 @@ fn check_reports_aws_reachability_and_names_targets_not_found() {
         .collect();
     let notion = rt.block_on(StandIn::start("ntn_check_token_4a1e", rows)).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = CONFIG.replace(
+    let config = config().replace(
         "[notion]\n",
         &format!(
             "[notion]\ndatabase_id = \"{DATABASE_ID}\"\ntoken_env = \"ENVSCHED_TEST_NOTION_TOKEN\"\nbase_url = \"{}\"\n",
@@ -147,7 +136,7 @@ fn check_reports_aws_reachability_and_names_targets_not_found() {
     );
     let check = |config: &str| {
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
-        common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+        moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
             .args(["check", "--config", "config.toml"])
             .current_dir(dir.path())
             .env("ENVSCHED_TEST_NOTION_TOKEN", "ntn_check_token_4a1e")

@@ -4,40 +4,25 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use envsched_fixtures::World;
 use serde_json::Value;
 
-const CONFIG: &str = r#"
-time_zone = "Asia/Tokyo"
-[notion]
-environment_property = "環境"
-feedback_property = "envsched"
-[schedule]
-lead = "10m"
-[[environments]]
-name = "stg1"
-hours = { days = ["mon", "tue", "wed", "thu", "fri"], from = "08:00", to = "20:00" }
-holidays = "jp"
-[[environments]]
-name = "stg2"
-[[targets]]
-name = "db/stg-aurora"
-environment = "stg1"
-aurora = { cluster_id = "stg1-aurora" }
-[[targets]]
-name = "products/servicesite"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "servicesite" }
-depends_on = ["db/stg-aurora"]
-[[targets]]
-name = "products/app1-web"
-environment = "stg2"
-ecs = { cluster = "stg2", service = "app1-web" }
-count = 2
-[[targets]]
-name = "services/creditcard"
-environment = "stg2"
-ecs = { cluster = "stg2", service = "creditcard" }
-"#;
+/// stg1 (weekday hours, Japanese holidays) with the DB and servicesite that needs it; stg2
+/// with app1-web (2 tasks) and creditcard.
+fn config() -> String {
+    World::tokyo()
+        .lead("10m")
+        .section("[notion]\nenvironment_property = \"環境\"\nfeedback_property = \"envsched\"")
+        .env_with("stg1", "hours = { days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], from = \"08:00\", to = \"20:00\" }\nholidays = \"jp\"")
+        .aurora("db/stg-aurora", "stg1-aurora")
+        .ecs("products/servicesite", "servicesite")
+        .needs(&["db/stg-aurora"])
+        .env("stg2")
+        .ecs("products/app1-web", "app1-web")
+        .count(2)
+        .ecs("services/creditcard", "creditcard")
+        .toml()
+}
 
 const OBSERVED: &str = r#"{
   "ecs_services": [
@@ -61,7 +46,7 @@ struct Files {
 impl Files {
     fn new() -> Self {
         let f = Files { dir: tempfile::tempdir().unwrap() };
-        f.write("config.toml", CONFIG);
+        f.write("config.toml", &config());
         f.write("observed.json", OBSERVED);
         f
     }
@@ -244,7 +229,7 @@ const IMPORT: &str = "\n[[ecspresso]]\nroot = \"infra\"\nenv = \"stg\"\nenvironm
 #[test]
 fn an_ecspresso_monorepo_becomes_targets_named_by_path() {
     let f = Files::new();
-    f.write("config.toml", &format!("{CONFIG}{IMPORT}"));
+    f.write("config.toml", &format!("{}{IMPORT}", config()));
     monorepo(
         &f,
         &[
@@ -343,7 +328,7 @@ fn bad_input_exits_1_naming_the_file_row_or_key_and_acts_on_nothing() {
     fails_naming(&apply(&f, "broken.json"), &["broken.json", "not JSON"]);
     assert!(!f.path("after.json").exists(), "nothing applied");
     // A property of the wrong type.
-    f.write("config.toml", &CONFIG.replace("feedback_property = \"envsched\"", "components_property = \"envsched\""));
+    f.write("config.toml", &config().replace("feedback_property = \"envsched\"", "components_property = \"envsched\""));
     fails_naming(
         &apply(&f, &p[0]),
         &[
@@ -354,12 +339,12 @@ fn bad_input_exits_1_naming_the_file_row_or_key_and_acts_on_nothing() {
         ],
     );
     // A missing config key.
-    f.write("config.toml", &CONFIG.replace("name = \"services/creditcard\"\n", ""));
+    f.write("config.toml", &config().replace("name = \"services/creditcard\"\n", ""));
     fails_naming(&apply(&f, &p[0]), &["config.toml", "missing field `name`"]);
     // A cycle in depends_on.
     f.write(
         "config.toml",
-        &CONFIG.replace(
+        &config().replace(
             "aurora = { cluster_id = \"stg1-aurora\" }",
             "aurora = { cluster_id = \"stg1-aurora\" }\ndepends_on = [\"products/servicesite\"]",
         ),
@@ -371,14 +356,14 @@ fn bad_input_exits_1_naming_the_file_row_or_key_and_acts_on_nothing() {
     // An unknown environment.
     f.write(
         "config.toml",
-        &CONFIG.replace(
+        &config().replace(
             "environment = \"stg2\"\necs = { cluster = \"stg2\", service = \"creditcard\" }",
             "environment = \"stg9\"\necs = { cluster = \"stg2\", service = \"creditcard\" }",
         ),
     );
     fails_naming(&apply(&f, &p[0]), &["targets[3].environment", "stg9", "[[environments]]"]);
     // A broken fleet snapshot.
-    f.write("config.toml", CONFIG);
+    f.write("config.toml", &config());
     f.write("observed.json", "{\"ecs_services\": [{\"cluster\": \"stg1\"}]}");
     fails_naming(&apply(&f, &p[0]), &["observed.json", "missing field `service`"]);
     // A truncated page set: the last given page says more follow.
@@ -458,7 +443,7 @@ fn unicode_width(s: &str) -> usize {
 fn check_never_prints_a_notion_token_pasted_into_the_config() {
     let f = Files::new();
     let token = "ntn_4193082154a8Zx9QmL2vKp7TsW1yBn5cRd3fGh6jUe0oIq";
-    f.write("config.toml", &CONFIG.replace("[notion]\n", &format!("[notion]\ndatabase_id = \"{token}\"\n")));
+    f.write("config.toml", &config().replace("[notion]\n", &format!("[notion]\ndatabase_id = \"{token}\"\n")));
     let o = envsched(&["check", "--config", "config.toml"], &f);
     assert_eq!(o.status.code(), Some(1), "stdout: {}", stdout(&o));
     let all = format!("{}{}", stdout(&o), stderr(&o));

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use envsched_sandbox::moto::MotoServer;
 
-mod common;
+use envsched_fixtures::moto;
 use envsched_sandbox::standin::{DATABASE_ID, Fault, Row, StandIn};
 use jiff::Timestamp;
 use secrecy::SecretString;
@@ -35,7 +35,7 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &std::path::Path, moto: &str, port: u16) -> Daemon {
-        let mut child = common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), moto)
+        let mut child = moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), moto)
             .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
             .env("ENVSCHED_TEST_NOTION_TOKEN", TOKEN)
             .env("ENVSCHED_TEST_HOOK_TOKEN", HOOK_TOKEN)
@@ -146,8 +146,8 @@ impl World {
     /// The world with these rows and Notion paced at `rps` requests per second.
     async fn with(schedule: &str, rows: Vec<Row>, rps: u32) -> World {
         let moto = MotoServer::start().expect("moto_server starts");
-        let sdk = common::moto_sdk(&moto.url).await;
-        common::ecs_services(&sdk, "stg1", &[("app1-web", 0)]).await;
+        let sdk = moto::sdk(&moto.url).await;
+        moto::ecs_services(&sdk, "stg1", &[("app1-web", 0)]).await;
         let notion = StandIn::start(TOKEN, rows).await.unwrap();
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();

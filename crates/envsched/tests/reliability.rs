@@ -13,7 +13,7 @@
 use std::process::{Child, Command};
 use std::time::Duration;
 
-mod common;
+use envsched_fixtures::moto;
 
 use envsched_sandbox::moto::MotoServer;
 
@@ -41,7 +41,7 @@ fn config_for(pin: &str, services: usize) -> String {
 }
 
 fn apply(dir: &std::path::Path, moto: &MotoServer, pin: &str) -> Child {
-    common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+    moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
         .args(["apply", "--config", &format!("{pin}.toml"), "--bookings", "empty.json"])
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
@@ -61,17 +61,8 @@ fn finish(child: Child) {
 async fn fleet(sdk: &aws_config::SdkConfig) {
     let services: Vec<(String, i32)> = (0..SERVICES).map(|i| (format!("svc{i:02}"), count(i))).collect();
     let refs: Vec<(&str, i32)> = services.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-    common::ecs_services(sdk, "stg1", &refs).await;
-    aws_sdk_applicationautoscaling::Client::new(sdk)
-        .register_scalable_target()
-        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
-        .resource_id("service/stg1/svc00")
-        .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(2)
-        .max_capacity(4)
-        .send()
-        .await
-        .unwrap();
+    moto::ecs_services(sdk, "stg1", &refs).await;
+    moto::autoscaled(sdk, "stg1", "svc00", 2, 4).await;
 }
 
 /// `empty.json` in `dir`: a saved query with no rows, for `apply --bookings` (the pins decide).
@@ -105,7 +96,7 @@ async fn sizes(sdk: &aws_config::SdkConfig) -> (Vec<i32>, (i32, i32)) {
 fn opposing_applies_lose_no_count_and_no_autoscaling_range() {
     let moto = MotoServer::start().expect("moto_server");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let sdk = rt.block_on(common::moto_sdk(&moto.url));
+    let sdk = rt.block_on(moto::sdk(&moto.url));
     rt.block_on(fleet(&sdk));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("up.toml"), config("up")).unwrap();
@@ -138,22 +129,6 @@ fn opposing_applies_lose_no_count_and_no_autoscaling_range() {
 
 const TOKEN: &str = "ntn_reliability_test_token_7c1a";
 const ROW: &str = "3c5f7b28-4d6e-8212-b5d3-f9a2c4e6b8e2";
-
-/// Creates the lease table as deploy/terraform does.
-async fn lease_table(sdk: &aws_config::SdkConfig) {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    aws_sdk_dynamodb::Client::new(sdk)
-        .create_table()
-        .table_name("envsched-lease")
-        .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
-        )
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-}
 
 /// A daemon's config: its own stand-in, a 1 s poll, the shared lease (if `lease`).
 fn daemon_config(base_url: &str, port: u16, lease: bool) -> String {
@@ -204,7 +179,7 @@ struct Copy {
 impl Copy {
     fn start(name: &'static str, dir: &std::path::Path, moto: &MotoServer) -> Copy {
         use std::io::BufRead;
-        let mut child = common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+        let mut child = moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
             .args(["run", "--config", &format!("{name}.toml"), "--log-format", "json"])
             .current_dir(dir)
             .env("ENVSCHED_TEST_NOTION_TOKEN", TOKEN)
@@ -284,9 +259,9 @@ async fn all_parked(sdk: &aws_config::SdkConfig, secs: u64) {
 async fn two_daemons_with_lagged_notion_views_never_undo_each_other_or_lose_a_count() {
     use envsched_sandbox::standin::{Row, StandIn};
     let moto = MotoServer::start().expect("moto_server");
-    let sdk = common::moto_sdk(&moto.url).await;
+    let sdk = moto::sdk(&moto.url).await;
     fleet(&sdk).await;
-    lease_table(&sdk).await;
+    moto::lease_table(&sdk, "envsched-lease").await;
 
     // One row books every service; each copy reads its own Notion, B's 1.5 s behind A's.
     let components: Vec<String> = (0..SERVICES).map(|i| format!("services/svc{i:02}")).collect();
@@ -321,7 +296,7 @@ async fn two_daemons_with_lagged_notion_views_never_undo_each_other_or_lose_a_co
     assert!(err.contains("another envsched is the active copy") && err.contains("holds the lease"), "{err}");
     assert!(sizes(&sdk).await.0.iter().all(|c| *c == 0), "the refused apply changed nothing");
     let check = |name: &str| {
-        let out = common::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+        let out = moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
             .args(["check", "--config", &format!("{name}.toml")])
             .current_dir(dir.path())
             .env("ENVSCHED_TEST_NOTION_TOKEN", TOKEN)
@@ -389,7 +364,7 @@ async fn two_daemons_with_lagged_notion_views_never_undo_each_other_or_lose_a_co
 /// ran to the end, `false` if it died at the fault point.
 fn apply_until(dir: &std::path::Path, moto: &MotoServer, pin: &str, abort_before: Option<usize>) -> bool {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_envsched"));
-    common::at_moto(&mut cmd, &moto.url)
+    moto::at_moto(&mut cmd, &moto.url)
         .args(["apply", "--config", &format!("{pin}.toml"), "--bookings", "empty.json"])
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
@@ -412,7 +387,7 @@ fn a_crash_at_every_step_boundary_of_a_scale_down_and_a_scale_up_loses_no_count(
     let managed = if std::env::var_os("ENVSCHED_RELIABILITY_LONG").is_some() { SERVICES } else { 4 };
     let moto = MotoServer::start().expect("moto_server");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let sdk = rt.block_on(common::moto_sdk(&moto.url));
+    let sdk = rt.block_on(moto::sdk(&moto.url));
     rt.block_on(fleet(&sdk));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("up.toml"), config_for("up", managed)).unwrap();

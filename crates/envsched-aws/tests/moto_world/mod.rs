@@ -1,9 +1,9 @@
 //! The world the moto test binaries share: a moto server, stg1 with four services, an
 //! autoscaled one and an Aurora cluster, the config that declares it, and one cycle on it.
 
-use aws_sdk_ecs::types::ContainerDefinition;
 use envsched_aws::AwsFleet;
 use envsched_core::{Booking, Config, CycleState, FixedClock, FixedSource, Mode, reconcile};
+use envsched_fixtures::{World, moto};
 use envsched_sandbox::moto::MotoServer;
 
 /// A moto server; it stops when dropped.
@@ -17,91 +17,34 @@ impl Moto {
     }
 
     pub async fn sdk(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("ap-northeast-1"))
-            .endpoint_url(&self.server.url)
-            .credentials_provider(aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "moto"))
-            .load()
-            .await
+        moto::sdk(&self.server.url).await
     }
 }
 
-pub const CONFIG: &str = r#"
-time_zone = "Asia/Tokyo"
-[schedule]
-lead = "0s"
-[safety]
-protected = ["prod-*"]
-[[environments]]
-name = "stg1"
-[[targets]]
-name = "db/stg-aurora"
-environment = "stg1"
-aurora = { cluster_id = "stg1-aurora" }
-[[targets]]
-name = "products/app1-web"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "app1-web" }
-[[targets]]
-name = "services/creditcard"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "creditcard" }
-count = 2
-[[targets]]
-name = "services/prod-mirror"
-environment = "stg1"
-ecs = { cluster = "stg1", service = "prod-mirror" }
-"#;
-
-/// The task definition every test service runs (moto needs one to create services).
-pub async fn task_definition(ecs: &aws_sdk_ecs::Client) {
-    ecs.register_task_definition()
-        .family("app")
-        .container_definitions(ContainerDefinition::builder().name("app").image("nginx").memory(128).build())
-        .send()
-        .await
-        .unwrap();
+/// stg1 with the Aurora cluster, app1-web, creditcard (2 tasks) and prod-mirror, which the
+/// `[safety]` pattern protects by name.
+pub fn world_config() -> World {
+    World::tokyo()
+        .lead("0s")
+        .section("[safety]\nprotected = [\"prod-*\"]")
+        .env("stg1")
+        .aurora("db/stg-aurora", "stg1-aurora")
+        .ecs("products/app1-web", "app1-web")
+        .ecs("services/creditcard", "creditcard")
+        .count(2)
+        .ecs("services/prod-mirror", "prod-mirror")
 }
 
 /// stg1 with app1-web (3 tasks, autoscaling 1–4), creditcard (1), prod-mirror (1, protected
 /// by name), monitor (1, not a target) and an available Aurora cluster.
 pub async fn world(sdk: &aws_config::SdkConfig) {
-    let ecs = aws_sdk_ecs::Client::new(sdk);
-    ecs.create_cluster().cluster_name("stg1").send().await.unwrap();
-    task_definition(&ecs).await;
-    for (svc, count) in [("app1-web", 3), ("creditcard", 1), ("prod-mirror", 1), ("monitor", 1)] {
-        ecs.create_service()
-            .cluster("stg1")
-            .service_name(svc)
-            .task_definition("app")
-            .desired_count(count)
-            .send()
-            .await
-            .unwrap();
-    }
-    aws_sdk_applicationautoscaling::Client::new(sdk)
-        .register_scalable_target()
-        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
-        .resource_id("service/stg1/app1-web")
-        .scalable_dimension(aws_sdk_applicationautoscaling::types::ScalableDimension::EcsServiceDesiredCount)
-        .min_capacity(1)
-        .max_capacity(4)
-        .send()
-        .await
-        .unwrap();
-    aws_sdk_rds::Client::new(sdk)
-        .create_db_cluster()
-        .db_cluster_identifier("stg1-aurora")
-        .engine("aurora-postgresql")
-        .master_username("envsched")
-        .master_user_password("correct-horse-battery")
-        .send()
-        .await
-        .unwrap();
+    moto::ecs_services(sdk, "stg1", &[("app1-web", 3), ("creditcard", 1), ("prod-mirror", 1), ("monitor", 1)]).await;
+    moto::autoscaled(sdk, "stg1", "app1-web", 1, 4).await;
+    moto::aurora(sdk, "stg1-aurora").await;
 }
 
 pub fn config() -> Config {
-    Config::from_toml(CONFIG, "moto.toml").unwrap()
+    world_config().config()
 }
 
 pub const AT: &str = "2026-11-24T03:00:00Z";
