@@ -14,9 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use envsched_fixtures::{World, moto};
 use envsched_sandbox::moto::MotoServer;
-
-use envsched_fixtures::moto;
 use envsched_sandbox::standin::{DATABASE_ID, Row, StandIn};
 
 const TOKEN: &str = "ntn_idle_bench_token_7e21";
@@ -62,77 +61,55 @@ fn median(v: &mut [u64]) -> u64 {
     v[v.len() / 2]
 }
 
-fn main() {
-    // `cargo bench` passes `--bench`; nothing else is accepted.
-    let secs: u64 = std::env::var("IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(180);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let moto = MotoServer::start().expect("moto_server starts (pip install 'moto[server]' into .venv)");
-    let sdk = rt.block_on(moto::sdk(&moto.url));
-    let set_up = Instant::now();
-    let mut targets = String::new();
+/// The seed's world on moto, and the config that declares it (without its `[notion]` and
+/// `[http]` sections).
+fn world(rt: &tokio::runtime::Runtime, sdk: &aws_config::SdkConfig) -> World {
     rt.block_on(async {
-        for cluster in CLUSTERS {
+        let mut world = World::new();
+        for (n, cluster) in CLUSTERS.into_iter().enumerate() {
             let names: Vec<String> = (0..SERVICES_PER_CLUSTER).map(|i| format!("app{i:02}")).collect();
             let services: Vec<(&str, i32)> = names.iter().map(|n| (n.as_str(), 0)).collect();
-            moto::ecs_services(&sdk, cluster, &services).await;
+            moto::ecs_services(sdk, cluster, &services).await;
+            world = world.env(cluster);
             for service in &names {
-                targets.push_str(&format!(
-                    "[[targets]]\nname = \"products/{service}\"\nenvironment = \"{cluster}\"\necs = {{ cluster = \"{cluster}\", service = \"{service}\" }}\n"
-                ));
+                world = world.ecs(&format!("products/{service}"), service);
+            }
+            if n < 3 {
+                moto::stopped_aurora(sdk, &format!("{cluster}-aurora")).await;
+                world = world.aurora("db/aurora", &format!("{cluster}-aurora"));
             }
         }
-        for cluster in &CLUSTERS[..3] {
-            moto::stopped_aurora(&sdk, &format!("{cluster}-aurora")).await;
-            targets.push_str(&format!(
-                "[[targets]]\nname = \"db/aurora\"\nenvironment = \"{cluster}\"\naurora = {{ cluster_id = \"{cluster}-aurora\" }}\n"
-            ));
-        }
-    });
-    // 40 rows booked in 2030: fetched and parsed every cycle, none live.
-    let rows: Vec<Row> = (0..40)
+        world
+    })
+}
+
+/// 40 rows booked in 2030: fetched and parsed every cycle, none live.
+fn rows() -> Vec<Row> {
+    (0..40)
         .map(|i| {
-            let cluster = CLUSTERS[i % 4];
             Row::new(
                 &format!("2b4e6a17-3c5d-8101-a4c2-e8f1b3d5{i:04}"),
                 &format!("booking {i}"),
                 &[&format!("products/app{:02}", i % SERVICES_PER_CLUSTER)],
                 Some(("2030-01-07T10:00:00.000+09:00", Some("2030-01-07T12:00:00.000+09:00"))),
             )
-            .env(cluster)
+            .env(CLUSTERS[i % 4])
         })
-        .collect();
-    let notion = rt.block_on(StandIn::start(TOKEN, rows)).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("envsched.toml");
-    let environments: String = CLUSTERS.iter().map(|c| format!("[[environments]]\nname = \"{c}\"\n")).collect();
-    std::fs::write(
-        &config,
-        format!(
-            "[notion]\ndatabase_id = \"{DATABASE_ID}\"\ntoken_env = \"ENVSCHED_BENCH_NOTION_TOKEN\"\nbase_url = \"{}\"\n\
-             environment_property = \"環境\"\nfeedback_property = \"envsched\"\n\
-             [http]\nlisten = \"127.0.0.1:{port}\"\n{environments}{targets}",
-            notion.base_url
-        ),
-    )
-    .unwrap();
-    eprintln!(
-        "set up moto ({} services, 3 Aurora) and the stand-in in {:.1?}",
-        CLUSTERS.len() * SERVICES_PER_CLUSTER,
-        set_up.elapsed()
-    );
+        .collect()
+}
 
-    let mut child = moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
-        .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
-        .env("ENVSCHED_BENCH_NOTION_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the binary starts");
-    let pid = child.id();
-    let cycles = Arc::new(AtomicUsize::new(0));
-    let lines = Arc::new(AtomicUsize::new(0));
-    let out = child.stdout.take().unwrap();
+/// Waits until `GET path` answers 200, at most `limit`.
+fn wait_for(port: u16, path: &str, limit: Duration) {
+    let started = Instant::now();
+    while !http_get(port, path).is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+        assert!(started.elapsed() < limit, "{path} not served within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Counts the daemon's log lines and its good cycles as they are written.
+fn count_lines(out: std::process::ChildStdout) -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let (cycles, lines) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (c, n) = (cycles.clone(), lines.clone());
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
@@ -142,31 +119,73 @@ fn main() {
             }
         }
     });
-    let started = Instant::now();
-    while !http_get(port, "/live").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
-        assert!(started.elapsed() < Duration::from_secs(30), "/live not served within 30 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let rss_live = status_field(pid, "VmRSS:").unwrap_or(0);
-    while !http_get(port, "/ready").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
-        assert!(started.elapsed() < Duration::from_secs(120), "not ready within 2 min");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let ready_after = started.elapsed();
-    let rss_ready = status_field(pid, "VmRSS:").unwrap_or(0);
+    (cycles, lines)
+}
 
-    let tck = clock_ticks_per_second();
+/// What `secs` of idling cost: RSS samples every 5 s, the most threads, CPU seconds, cycles.
+struct Idle {
+    rss: Vec<u64>,
+    threads: u64,
+    wall: f64,
+    cpu_s: f64,
+    cycles: usize,
+}
+
+fn idle(pid: u32, secs: u64, cycles: &AtomicUsize) -> Idle {
     let (t0, cpu0, cycles0) = (Instant::now(), cpu_ticks(pid).unwrap_or(0), cycles.load(Ordering::Relaxed));
-    let mut rss = Vec::new();
-    let mut threads = 0;
+    let (mut rss, mut threads) = (Vec::new(), 0);
     while t0.elapsed() < Duration::from_secs(secs) {
         std::thread::sleep(Duration::from_secs(5));
         rss.push(status_field(pid, "VmRSS:").unwrap_or(0));
         threads = threads.max(status_field(pid, "Threads:").unwrap_or(0));
     }
-    let wall = t0.elapsed().as_secs_f64();
-    let cpu_s = (cpu_ticks(pid).unwrap_or(0) - cpu0) as f64 / tck;
-    let n_cycles = cycles.load(Ordering::Relaxed) - cycles0;
+    Idle {
+        rss,
+        threads,
+        wall: t0.elapsed().as_secs_f64(),
+        cpu_s: (cpu_ticks(pid).unwrap_or(0) - cpu0) as f64 / clock_ticks_per_second(),
+        cycles: cycles.load(Ordering::Relaxed) - cycles0,
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is accepted.
+    let secs: u64 = std::env::var("IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(180);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let moto = MotoServer::start().expect("moto_server starts (pip install 'moto[server]' into .venv)");
+    let sdk = rt.block_on(moto::sdk(&moto.url));
+    let set_up = Instant::now();
+    let world = world(&rt, &sdk);
+    let notion = rt.block_on(StandIn::start(TOKEN, rows())).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("envsched.toml");
+    let world = world
+        .section(&format!(
+            "[notion]\ndatabase_id = \"{DATABASE_ID}\"\ntoken_env = \"ENVSCHED_BENCH_NOTION_TOKEN\"\nbase_url = \"{}\"\n\
+             environment_property = \"環境\"\nfeedback_property = \"envsched\"\n[http]\nlisten = \"127.0.0.1:{port}\"",
+            notion.base_url
+        ))
+        .toml();
+    std::fs::write(&config, world).unwrap();
+    let services = CLUSTERS.len() * SERVICES_PER_CLUSTER;
+    eprintln!("set up moto ({services} services, 3 Aurora) and the stand-in in {:.1?}", set_up.elapsed());
+
+    let mut child = moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
+        .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
+        .env("ENVSCHED_BENCH_NOTION_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary starts");
+    let pid = child.id();
+    let (cycles, lines) = count_lines(child.stdout.take().unwrap());
+    let started = Instant::now();
+    wait_for(port, "/live", Duration::from_secs(30));
+    let rss_live = status_field(pid, "VmRSS:").unwrap_or(0);
+    wait_for(port, "/ready", Duration::from_secs(120));
+    let (ready_after, rss_ready) = (started.elapsed(), status_field(pid, "VmRSS:").unwrap_or(0));
+    let Idle { mut rss, threads, wall, cpu_s, cycles } = idle(pid, secs, &cycles);
     let hwm = status_field(pid, "VmHWM:").unwrap_or(0);
     let metrics = http_get(port, "/metrics").unwrap_or_default();
     let calls: f64 = metrics
@@ -178,19 +197,16 @@ fn main() {
     let _ = child.wait();
 
     let (min, max) = (rss.iter().min().copied().unwrap_or(0), rss.iter().max().copied().unwrap_or(0));
-    let med = median(&mut rss.clone());
-    println!(
-        "envsched run, idle: {} ECS services + 3 Aurora declared, 40 Notion rows, poll 30 s",
-        CLUSTERS.len() * SERVICES_PER_CLUSTER
-    );
+    let med = median(&mut rss);
+    println!("envsched run, idle: {services} ECS services + 3 Aurora declared, 40 Notion rows, poll 30 s");
     println!("  ready after            {:.2?} (startup checks + first cycle)", ready_after);
     println!("  RSS at /live / ready   {rss_live} KiB / {rss_ready} KiB");
     println!("  RSS over {wall:.0} s        min {min} KiB, median {med} KiB, max {max} KiB (peak VmHWM {hwm} KiB)");
     println!("  threads (max)          {threads}");
     println!(
-        "  CPU over {wall:.0} s        {cpu_s:.2} s = {:.2} % of one core; {n_cycles} cycles, {:.0} ms CPU per cycle",
+        "  CPU over {wall:.0} s        {cpu_s:.2} s = {:.2} % of one core; {cycles} cycles, {:.0} ms CPU per cycle",
         100.0 * cpu_s / wall,
-        if n_cycles > 0 { 1000.0 * cpu_s / n_cycles as f64 } else { f64::NAN }
+        if cycles > 0 { 1000.0 * cpu_s / cycles as f64 } else { f64::NAN }
     );
     println!("  AWS calls since start  {calls:.0}; log lines {}", lines.load(Ordering::Relaxed));
 }
