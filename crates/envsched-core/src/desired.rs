@@ -8,7 +8,7 @@
 //! * a target is up when an active booking selects it, when it is pinned up, or when a
 //!   target that is up depends on it (transitively); a pin down wins over everything;
 //! * anything a row asks for that cannot be honoured — unknown environment, a component that
-//!   selects nothing, no components, a range that ends before it starts, a date-only booking
+//!   selects nothing, no components, a range that ends before it starts (or at its start), a date-only booking
 //!   that covers no operating hours — becomes a [`Problem`] naming the row and the fix.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,6 +68,10 @@ impl TargetDesire {
             (None, DesiredState::Down) => "no active booking".to_string(),
             (None, DesiredState::Up) if !self.booked_by.is_empty() => {
                 format!("booked by {}", names(&self.booked_by))
+            }
+            // Kept up only by dependents that are pinned up: no booking to name.
+            (None, DesiredState::Up) if self.bookings.is_empty() => {
+                format!("needed by {} (pinned up in config)", self.needed_by.join(", "))
             }
             (None, DesiredState::Up) => {
                 format!("needed by {} (booked by {})", self.needed_by.join(", "), names(&self.bookings))

@@ -62,13 +62,18 @@ impl Window {
         }
     }
 
-    /// What is wrong with the window as written, if anything (an end before its start).
+    /// What is wrong with the window as written, if anything (an end before its start, or an
+    /// empty range whose end is its start).
     pub fn defect(&self) -> Option<String> {
         match self {
             Window::Days { first, last } if last < first => {
                 Some(format!("the date range ends ({last}) before it starts ({first})"))
             }
-            Window::Span { start, end: Some(end) } if end <= start => {
+            Window::Span { start, end: Some(end) } if end == start => Some(format!(
+                "the date range is empty: it starts and ends at {start}; give it an end after its start, \
+                 or no end to book the rest of that day"
+            )),
+            Window::Span { start, end: Some(end) } if end < start => {
                 Some(format!("the date range ends ({end}) before it starts ({start})"))
             }
             _ => None,

@@ -281,6 +281,29 @@ fn pins_hold_targets_up_or_down_whatever_the_bookings_say() {
     );
 }
 
+#[test]
+fn a_db_kept_up_by_a_pinned_dependent_names_the_pin_not_an_empty_booking_list() {
+    let c = config_with(
+        "[[targets]]\nname = \"services/batch\"\nenvironment = \"stg1\"\necs = { cluster = \"stg1\", service = \"batch\" }\npin = \"up\"\ndepends_on = [\"db/stg-aurora\"]",
+    );
+    let f = fleet().service("stg1", "batch", 0, 0).build();
+    let p = plan_at(&c, &[], &f, SAT_NOON);
+    let reason = &p.target("stg1:db/stg-aurora").unwrap().reason;
+    assert_eq!(reason, "needed by stg1:services/batch (pinned up in config)");
+    assert!(ops(&p).contains(&"stg1:db/stg-aurora start stopped→available".to_string()), "{:?}", ops(&p));
+}
+
+#[test]
+fn a_range_that_ends_at_its_start_is_named_empty_and_books_nothing() {
+    let at = "2026-11-24T10:00:00+09:00[Asia/Tokyo]";
+    let b = booking("zero").components(["products/app1-web"]).span(at, Some(at)).build();
+    let p = plan_at(&config(), &[b], &fleet().build(), at);
+    assert!(p.is_empty(), "{:?}", ops(&p));
+    let m = &p.problems[0].message;
+    assert!(m.contains("is empty") && m.contains("starts and ends at"), "{m}");
+    assert!(!m.contains("before it starts"), "{m}");
+}
+
 // ---- Safety (brief §8) ----
 
 #[test]

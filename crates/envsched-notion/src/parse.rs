@@ -131,10 +131,27 @@ impl From<ParseError> for SourceError {
     }
 }
 
+/// What a Notion error object (saved where a query result was expected, e.g. by `curl`
+/// without `-f`) says: status, code, message and request id, and what to do.
+fn notion_error(v: &Value) -> String {
+    let field = |k: &str| v.get(k).map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()));
+    let status = field("status").unwrap_or_else(|| "?".into());
+    let code = field("code").unwrap_or_else(|| "unknown".into());
+    let message = field("message").unwrap_or_default();
+    let request = field("request_id").map(|r| format!(" (request_id {r})")).unwrap_or_default();
+    format!(
+        "it is a Notion error: {status} {code}: {message}{request}; \
+         fix what Notion says (token, sharing, database id) and save the query again (curl -f fails instead of saving an error)"
+    )
+}
+
 /// Parses one query response body (either API version).
 pub fn parse_query_response(body: &str, notion: &Notion) -> Result<QueryPage, ParseError> {
     let v: Value = serde_json::from_str(body)
         .map_err(|e| ParseError::NotJson { message: e.to_string(), head: body.chars().take(60).collect() })?;
+    if v.get("object").and_then(Value::as_str) == Some("error") {
+        return Err(ParseError::Shape { message: notion_error(&v) });
+    }
     if v.get("object").and_then(Value::as_str) != Some("list") {
         let found = v.get("object").map(Value::to_string).unwrap_or_else(|| "nothing".into());
         return Err(ParseError::Shape { message: format!("\"object\" is {found}, expected \"list\"") });

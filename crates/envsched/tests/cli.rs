@@ -302,6 +302,28 @@ fn fails_naming(o: &Output, needles: &[&str]) {
 }
 
 #[test]
+fn a_saved_notion_error_says_what_notion_said_and_acts_on_nothing() {
+    let f = Files::new();
+    let saved = fixtures().join("errors/401-unauthorized.json");
+    let error: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let args = ["apply", "--config", "config.toml", "--observed", "observed.json", "--save-observed", "after.json"];
+    let o = envsched(&[&args[..], &["--bookings", saved.to_str().unwrap()]].concat(), &f);
+    let status = error["status"].to_string();
+    fails_naming(
+        &o,
+        &[
+            "401-unauthorized.json",
+            "Notion error",
+            &status,
+            error["code"].as_str().unwrap(),
+            error["message"].as_str().unwrap(),
+            "curl -f",
+        ],
+    );
+    assert!(!f.path("after.json").exists(), "nothing applied");
+}
+
+#[test]
 fn bad_input_exits_1_naming_the_file_row_or_key_and_acts_on_nothing() {
     let f = Files::new();
     let p = pages();
