@@ -8,8 +8,9 @@
 //! * a target is up when an active booking selects it, when it is pinned up, or when a
 //!   target that is up depends on it (transitively); a pin down wins over everything;
 //! * anything a row asks for that cannot be honoured — unknown environment, a component that
-//!   selects nothing, no components, a range that ends before it starts (or at its start), a date-only booking
-//!   that covers no operating hours — becomes a [`Problem`] naming the row and the fix.
+//!   selects nothing, no components, a range that ends before it starts (or at its start), a
+//!   date-only booking that covers no operating hours — becomes a [`Problem`] naming the row
+//!   and the fix.
 
 use std::collections::{BTreeMap, BTreeSet};
 
