@@ -193,7 +193,7 @@ fn book(b: &Booking, config: &Config, at: Timestamp, booked: &mut Booked, proble
     any_active
 }
 
-/// Environments whose built-in holiday table ends before `at`'s year.
+/// Environments whose built-in holiday calendar does not cover `at`'s year.
 fn uncovered_holidays(config: &Config, at: Timestamp) -> Vec<Problem> {
     let mut problems = Vec::new();
     for env in &config.environments {
@@ -202,7 +202,7 @@ fn uncovered_holidays(config: &Config, at: Timestamp) -> Vec<Problem> {
             if !h.covers(year) {
                 problems.push(Problem::environment(
                     &env.name,
-                    format!("the built-in {:?} holiday table does not cover {year}; those holidays are treated as working days", h.name()),
+                    format!("the built-in {:?} holiday calendar does not cover {year}; those holidays are treated as working days", h.name()),
                     "upgrade envsched, or list the year's holidays in skip_dates",
                 ));
             }

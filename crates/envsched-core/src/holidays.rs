@@ -2,107 +2,98 @@
 //!
 //! # Japan (`holidays = "jp"`)
 //!
-//! A dated table, not a rule engine: the dates below are the ones the Cabinet Office
-//! publishes (内閣府「国民の祝日について」, <https://www8.cao.go.jp/chosei/shukujitsu/gaiyou.html>,
-//! CSV `syukujitsu.csv`), including substitute holidays (振替休日) and citizens' holidays
-//! (国民の休日). The vernal and autumnal equinox days are fixed by the National
-//! Astronomical Observatory each February for the following year, which is why no table
-//! can honestly go further ahead than the published CSV.
+//! Computed by rule for every year from [`JP_FIRST_YEAR`] to [`JP_LAST_YEAR`], as the
+//! National Holidays Act (国民の祝日に関する法律) has them since 2020:
+//! - fixed dates: 元日 1/1, 建国記念の日 2/11, 天皇誕生日 2/23, 昭和の日 4/29, 憲法記念日 5/3,
+//!   みどりの日 5/4, こどもの日 5/5, 山の日 8/11, 文化の日 11/3, 勤労感謝の日 11/23;
+//! - Happy Monday days: 成人の日 (2nd Monday of January), 海の日 (3rd of July), 敬老の日
+//!   (3rd of September), スポーツの日 (2nd of October);
+//! - the equinox days by the standard approximation (valid 1980–2099): 春分の日 on March
+//!   ⌊20.8431 + 0.242194 (y − 1980) − ⌊(y − 1980) / 4⌋⌋, 秋分の日 on September
+//!   ⌊23.2488 + 0.242194 (y − 1980) − ⌊(y − 1980) / 4⌋⌋;
+//! - 振替休日: a holiday on a Sunday moves the day off to the next day that is not a holiday;
+//! - 国民の休日: a day between two holidays is a day off.
 //!
-//! Covered years: [`JP_FIRST_YEAR`]..=[`JP_LAST_YEAR`]. Outside them [`HolidayCalendar::covers`]
-//! is false and the desired-state computation reports a problem for the environment so the
-//! gap is visible (and treats those dates as ordinary days) — extend the table then.
+//! The years start at 2022 because 2020 and 2021 moved 海の日, スポーツの日 and 山の日 for the
+//! Olympics by special law. The equinox days are officially fixed by the National
+//! Astronomical Observatory each February for the following year; the tests check that the
+//! rule reproduces the Cabinet Office's published dates (内閣府「国民の祝日について」,
+//! <https://www8.cao.go.jp/chosei/shukujitsu/gaiyou.html>, CSV `syukujitsu.csv`) for
+//! 2024–2027. Outside the covered years [`HolidayCalendar::covers`] is false and the
+//! desired-state computation reports a problem for the environment (and treats those dates
+//! as ordinary days).
 
-use jiff::civil::{Date, date};
+use std::sync::OnceLock;
 
-/// First year the Japanese table covers.
-pub const JP_FIRST_YEAR: i16 = 2024;
-/// Last year the Japanese table covers.
-pub const JP_LAST_YEAR: i16 = 2027;
+use jiff::civil::{Date, Weekday, date};
 
-/// (date, name) for every Japanese public holiday in the covered years, sorted.
-const JP: &[(Date, &str)] = &[
-    (date(2024, 1, 1), "元日"),
-    (date(2024, 1, 8), "成人の日"),
-    (date(2024, 2, 11), "建国記念の日"),
-    (date(2024, 2, 12), "休日"),
-    (date(2024, 2, 23), "天皇誕生日"),
-    (date(2024, 3, 20), "春分の日"),
-    (date(2024, 4, 29), "昭和の日"),
-    (date(2024, 5, 3), "憲法記念日"),
-    (date(2024, 5, 4), "みどりの日"),
-    (date(2024, 5, 5), "こどもの日"),
-    (date(2024, 5, 6), "休日"),
-    (date(2024, 7, 15), "海の日"),
-    (date(2024, 8, 11), "山の日"),
-    (date(2024, 8, 12), "休日"),
-    (date(2024, 9, 16), "敬老の日"),
-    (date(2024, 9, 22), "秋分の日"),
-    (date(2024, 9, 23), "休日"),
-    (date(2024, 10, 14), "スポーツの日"),
-    (date(2024, 11, 3), "文化の日"),
-    (date(2024, 11, 4), "休日"),
-    (date(2024, 11, 23), "勤労感謝の日"),
-    (date(2025, 1, 1), "元日"),
-    (date(2025, 1, 13), "成人の日"),
-    (date(2025, 2, 11), "建国記念の日"),
-    (date(2025, 2, 23), "天皇誕生日"),
-    (date(2025, 2, 24), "休日"),
-    (date(2025, 3, 20), "春分の日"),
-    (date(2025, 4, 29), "昭和の日"),
-    (date(2025, 5, 3), "憲法記念日"),
-    (date(2025, 5, 4), "みどりの日"),
-    (date(2025, 5, 5), "こどもの日"),
-    (date(2025, 5, 6), "休日"),
-    (date(2025, 7, 21), "海の日"),
-    (date(2025, 8, 11), "山の日"),
-    (date(2025, 9, 15), "敬老の日"),
-    (date(2025, 9, 23), "秋分の日"),
-    (date(2025, 10, 13), "スポーツの日"),
-    (date(2025, 11, 3), "文化の日"),
-    (date(2025, 11, 23), "勤労感謝の日"),
-    (date(2025, 11, 24), "休日"),
-    (date(2026, 1, 1), "元日"),
-    (date(2026, 1, 12), "成人の日"),
-    (date(2026, 2, 11), "建国記念の日"),
-    (date(2026, 2, 23), "天皇誕生日"),
-    (date(2026, 3, 20), "春分の日"),
-    (date(2026, 4, 29), "昭和の日"),
-    (date(2026, 5, 3), "憲法記念日"),
-    (date(2026, 5, 4), "みどりの日"),
-    (date(2026, 5, 5), "こどもの日"),
-    (date(2026, 5, 6), "休日"),
-    (date(2026, 7, 20), "海の日"),
-    (date(2026, 8, 11), "山の日"),
-    (date(2026, 9, 21), "敬老の日"),
-    (date(2026, 9, 22), "休日"),
-    (date(2026, 9, 23), "秋分の日"),
-    (date(2026, 10, 12), "スポーツの日"),
-    (date(2026, 11, 3), "文化の日"),
-    (date(2026, 11, 23), "勤労感謝の日"),
-    (date(2027, 1, 1), "元日"),
-    (date(2027, 1, 11), "成人の日"),
-    (date(2027, 2, 11), "建国記念の日"),
-    (date(2027, 2, 23), "天皇誕生日"),
-    (date(2027, 3, 21), "春分の日"),
-    (date(2027, 3, 22), "休日"),
-    (date(2027, 4, 29), "昭和の日"),
-    (date(2027, 5, 3), "憲法記念日"),
-    (date(2027, 5, 4), "みどりの日"),
-    (date(2027, 5, 5), "こどもの日"),
-    (date(2027, 7, 19), "海の日"),
-    (date(2027, 8, 11), "山の日"),
-    (date(2027, 9, 20), "敬老の日"),
-    (date(2027, 9, 23), "秋分の日"),
-    (date(2027, 10, 11), "スポーツの日"),
-    (date(2027, 11, 3), "文化の日"),
-    (date(2027, 11, 23), "勤労感謝の日"),
-];
+/// First year the Japanese rule covers (the first after the Olympic special dates).
+pub const JP_FIRST_YEAR: i16 = 2022;
+/// Last year the Japanese rule covers (the end of the equinox approximation's range).
+pub const JP_LAST_YEAR: i16 = 2099;
+
+/// The Japanese public holidays of `year` by rule, sorted.
+fn jp_year(year: i16) -> Vec<(Date, &'static str)> {
+    let fixed = [
+        (1, 1, "元日"),
+        (2, 11, "建国記念の日"),
+        (2, 23, "天皇誕生日"),
+        (4, 29, "昭和の日"),
+        (5, 3, "憲法記念日"),
+        (5, 4, "みどりの日"),
+        (5, 5, "こどもの日"),
+        (8, 11, "山の日"),
+        (11, 3, "文化の日"),
+        (11, 23, "勤労感謝の日"),
+    ];
+    let monday = |month: i8, nth: i8| {
+        date(year, month, 1).nth_weekday_of_month(nth, Weekday::Monday).expect("every month has a 3rd Monday")
+    };
+    let since = f64::from(year - 1980);
+    let equinox = |base: f64| (base + 0.242194 * since - (since / 4.0).floor()).floor() as i8;
+    let mut days: Vec<(Date, &str)> = fixed.iter().map(|&(m, d, name)| (date(year, m, d), name)).collect();
+    days.extend([
+        (monday(1, 2), "成人の日"),
+        (monday(7, 3), "海の日"),
+        (monday(9, 3), "敬老の日"),
+        (monday(10, 2), "スポーツの日"),
+        (date(year, 3, equinox(20.8431)), "春分の日"),
+        (date(year, 9, equinox(23.2488)), "秋分の日"),
+    ]);
+    days.sort();
+    let is_national = |d: Date| days.iter().any(|(h, _)| *h == d);
+    let mut off = Vec::new();
+    for &(day, _) in &days {
+        // 振替休日: the nearest later day that is not a national holiday.
+        if day.weekday() == Weekday::Sunday {
+            let mut next = day.tomorrow().expect("in range");
+            while is_national(next) {
+                next = next.tomorrow().expect("in range");
+            }
+            off.push(next);
+        }
+        // 国民の休日: a day whose eve and morrow are both national holidays.
+        let between = day.tomorrow().expect("in range");
+        if !is_national(between) && between.tomorrow().is_ok_and(is_national) {
+            off.push(between);
+        }
+    }
+    days.extend(off.into_iter().map(|d| (d, "休日")));
+    days.sort();
+    days.dedup_by_key(|(d, _)| *d);
+    days
+}
+
+/// Every covered year's holidays, computed once, sorted.
+fn jp_all() -> &'static [(Date, &'static str)] {
+    static ALL: OnceLock<Vec<(Date, &'static str)>> = OnceLock::new();
+    ALL.get_or_init(|| (JP_FIRST_YEAR..=JP_LAST_YEAR).flat_map(jp_year).collect())
+}
 
 /// A built-in holiday calendar an environment can follow (`holidays = "jp"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HolidayCalendar {
-    /// Japanese public holidays (国民の祝日), from the Cabinet Office table.
+    /// Japanese public holidays (国民の祝日 and the days off they bring), by rule.
     Jp,
 }
 
@@ -125,11 +116,14 @@ impl HolidayCalendar {
     /// The holiday's name when `day` is a public holiday.
     pub fn holiday(self, day: Date) -> Option<&'static str> {
         match self {
-            Self::Jp => JP.binary_search_by(|(d, _)| d.cmp(&day)).ok().map(|i| JP[i].1),
+            Self::Jp => {
+                let all = jp_all();
+                all.binary_search_by(|(d, _)| d.cmp(&day)).ok().map(|i| all[i].1)
+            }
         }
     }
 
-    /// Whether the table knows the holidays of `year`.
+    /// Whether the calendar knows the holidays of `year`.
     pub fn covers(self, year: i16) -> bool {
         match self {
             Self::Jp => (JP_FIRST_YEAR..=JP_LAST_YEAR).contains(&year),
@@ -141,13 +135,119 @@ impl HolidayCalendar {
 mod tests {
     use super::*;
 
+    /// The Cabinet Office's published dates for 2024–2027 (`syukujitsu.csv`), which the
+    /// rule must reproduce exactly.
+    const JP: &[(Date, &str)] = &[
+        (date(2024, 1, 1), "元日"),
+        (date(2024, 1, 8), "成人の日"),
+        (date(2024, 2, 11), "建国記念の日"),
+        (date(2024, 2, 12), "休日"),
+        (date(2024, 2, 23), "天皇誕生日"),
+        (date(2024, 3, 20), "春分の日"),
+        (date(2024, 4, 29), "昭和の日"),
+        (date(2024, 5, 3), "憲法記念日"),
+        (date(2024, 5, 4), "みどりの日"),
+        (date(2024, 5, 5), "こどもの日"),
+        (date(2024, 5, 6), "休日"),
+        (date(2024, 7, 15), "海の日"),
+        (date(2024, 8, 11), "山の日"),
+        (date(2024, 8, 12), "休日"),
+        (date(2024, 9, 16), "敬老の日"),
+        (date(2024, 9, 22), "秋分の日"),
+        (date(2024, 9, 23), "休日"),
+        (date(2024, 10, 14), "スポーツの日"),
+        (date(2024, 11, 3), "文化の日"),
+        (date(2024, 11, 4), "休日"),
+        (date(2024, 11, 23), "勤労感謝の日"),
+        (date(2025, 1, 1), "元日"),
+        (date(2025, 1, 13), "成人の日"),
+        (date(2025, 2, 11), "建国記念の日"),
+        (date(2025, 2, 23), "天皇誕生日"),
+        (date(2025, 2, 24), "休日"),
+        (date(2025, 3, 20), "春分の日"),
+        (date(2025, 4, 29), "昭和の日"),
+        (date(2025, 5, 3), "憲法記念日"),
+        (date(2025, 5, 4), "みどりの日"),
+        (date(2025, 5, 5), "こどもの日"),
+        (date(2025, 5, 6), "休日"),
+        (date(2025, 7, 21), "海の日"),
+        (date(2025, 8, 11), "山の日"),
+        (date(2025, 9, 15), "敬老の日"),
+        (date(2025, 9, 23), "秋分の日"),
+        (date(2025, 10, 13), "スポーツの日"),
+        (date(2025, 11, 3), "文化の日"),
+        (date(2025, 11, 23), "勤労感謝の日"),
+        (date(2025, 11, 24), "休日"),
+        (date(2026, 1, 1), "元日"),
+        (date(2026, 1, 12), "成人の日"),
+        (date(2026, 2, 11), "建国記念の日"),
+        (date(2026, 2, 23), "天皇誕生日"),
+        (date(2026, 3, 20), "春分の日"),
+        (date(2026, 4, 29), "昭和の日"),
+        (date(2026, 5, 3), "憲法記念日"),
+        (date(2026, 5, 4), "みどりの日"),
+        (date(2026, 5, 5), "こどもの日"),
+        (date(2026, 5, 6), "休日"),
+        (date(2026, 7, 20), "海の日"),
+        (date(2026, 8, 11), "山の日"),
+        (date(2026, 9, 21), "敬老の日"),
+        (date(2026, 9, 22), "休日"),
+        (date(2026, 9, 23), "秋分の日"),
+        (date(2026, 10, 12), "スポーツの日"),
+        (date(2026, 11, 3), "文化の日"),
+        (date(2026, 11, 23), "勤労感謝の日"),
+        (date(2027, 1, 1), "元日"),
+        (date(2027, 1, 11), "成人の日"),
+        (date(2027, 2, 11), "建国記念の日"),
+        (date(2027, 2, 23), "天皇誕生日"),
+        (date(2027, 3, 21), "春分の日"),
+        (date(2027, 3, 22), "休日"),
+        (date(2027, 4, 29), "昭和の日"),
+        (date(2027, 5, 3), "憲法記念日"),
+        (date(2027, 5, 4), "みどりの日"),
+        (date(2027, 5, 5), "こどもの日"),
+        (date(2027, 7, 19), "海の日"),
+        (date(2027, 8, 11), "山の日"),
+        (date(2027, 9, 20), "敬老の日"),
+        (date(2027, 9, 23), "秋分の日"),
+        (date(2027, 10, 11), "スポーツの日"),
+        (date(2027, 11, 3), "文化の日"),
+        (date(2027, 11, 23), "勤労感謝の日"),
+    ];
+
     fn jp(y: i16, m: i8, d: i8) -> Option<&'static str> {
         HolidayCalendar::Jp.holiday(date(y, m, d))
     }
 
     #[test]
-    fn table_is_sorted_so_binary_search_is_valid() {
-        assert!(JP.windows(2).all(|w| w[0].0 < w[1].0));
+    fn the_rule_reproduces_the_cabinet_office_dates_for_2024_to_2027() {
+        let rule: Vec<_> = (2024..=2027).flat_map(jp_year).collect();
+        assert_eq!(rule, JP);
+    }
+
+    #[test]
+    fn the_computed_calendar_is_sorted_so_binary_search_is_valid() {
+        assert!(jp_all().windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn years_past_the_table_have_their_holidays_by_rule() {
+        // 2028: 春分の日 3/20 (Mon), 秋分の日 9/22 (Fri); 建国記念の日 on Friday.
+        assert_eq!(jp(2028, 3, 20), Some("春分の日"));
+        assert_eq!(jp(2028, 9, 22), Some("秋分の日"));
+        assert_eq!(jp(2028, 1, 10), Some("成人の日"));
+        // 2029: 憲法記念日 on Thursday, こどもの日 on Saturday; 2030: 5/5 is a Sunday, so 5/6.
+        assert_eq!(jp(2030, 5, 5), Some("こどもの日"));
+        assert_eq!(jp(2030, 5, 6), Some("休日"));
+        // 2032: 敬老の日 9/20 and 秋分の日 9/22 sandwich 9/21 (国民の休日).
+        assert_eq!(jp(2032, 9, 20), Some("敬老の日"));
+        assert_eq!(jp(2032, 9, 21), Some("休日"));
+        assert_eq!(jp(2032, 9, 22), Some("秋分の日"));
+        // Every year has its 16 national holidays and at most a few days off besides.
+        for y in JP_FIRST_YEAR..=JP_LAST_YEAR {
+            let n = jp_year(y).iter().filter(|(_, name)| *name != "休日").count();
+            assert_eq!(n, 16, "{y}");
+        }
     }
 
     #[test]
@@ -189,6 +289,9 @@ mod tests {
     fn coverage_is_explicit() {
         assert!(HolidayCalendar::Jp.covers(2026));
         assert!(HolidayCalendar::Jp.covers(2027));
-        assert!(!HolidayCalendar::Jp.covers(2028));
+        assert!(HolidayCalendar::Jp.covers(2028));
+        assert!(HolidayCalendar::Jp.covers(2099));
+        assert!(!HolidayCalendar::Jp.covers(2100));
+        assert!(!HolidayCalendar::Jp.covers(2021));
     }
 }

@@ -24,7 +24,7 @@
 //! | module | owns |
 //! |---|---|
 //! | `window` | windows, calendars, operating hours, DST-safe local → instant |
-//! | `holidays` | the dated Japanese holiday table |
+//! | `holidays` | the Japanese holiday calendar, by rule (2022–2099) |
 //! | `booking`, `problem` | rows and what is wrong with them |
 //! | `target` | targets and their keys, the dependency graph, component selection (a folder: `set`, `select`) |
 //! | `config` | the file model, defaults and validation (a folder: `file`, `model`, `validate`, …) |

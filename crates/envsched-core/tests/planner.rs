@@ -265,6 +265,20 @@ fn a_date_only_booking_on_a_holiday_is_reported_with_the_way_to_book_it() {
 }
 
 #[test]
+fn holidays_past_the_published_table_still_count_in_2028_and_raise_no_coverage_problem() {
+    // 2028-03-20 is a Monday and 春分の日 by the rule: a date-only booking of it is empty.
+    let b = booking("equinox").components(["products/app1-web"]).days("2028-03-20", "2028-03-20").build();
+    let p = plan_at(&config(), &[b], &fleet().build(), "2028-03-17T12:00:00+09:00[Asia/Tokyo]");
+    assert!(p.problems.iter().any(|pr| pr.message.contains("has no operating hours")), "{:?}", p.problems);
+    assert!(!p.problems.iter().any(|pr| pr.message.contains("does not cover")), "{:?}", p.problems);
+    // The next day is a working day: booked, it starts the app.
+    let b = booking("tuesday").components(["products/app1-web"]).days("2028-03-21", "2028-03-21").build();
+    let p = plan_at(&config(), &[b], &fleet().build(), "2028-03-21T12:00:00+09:00[Asia/Tokyo]");
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert!(ops(&p).iter().any(|o| o.starts_with("stg1:db/stg-aurora start")), "{:?}", ops(&p));
+}
+
+#[test]
 fn pins_hold_targets_up_or_down_whatever_the_bookings_say() {
     let f = fleet().service("stg1", "monitor", 0, 0).build();
     let p = plan_at(&config(), &[], &f, SAT_NOON);
