@@ -131,26 +131,53 @@ impl From<ParseError> for SourceError {
     }
 }
 
-/// What a Notion error object (saved where a query result was expected, e.g. by `curl`
-/// without `-f`) says: status, code, message and request id, and what to do.
-fn notion_error(v: &Value) -> String {
-    let field = |k: &str| v.get(k).map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()));
-    let status = field("status").unwrap_or_else(|| "?".into());
-    let code = field("code").unwrap_or_else(|| "unknown".into());
-    let message = field("message").unwrap_or_default();
-    let request = field("request_id").map(|r| format!(" (request_id {r})")).unwrap_or_default();
-    format!(
-        "it is a Notion error: {status} {code}: {message}{request}; \
-         fix what Notion says (token, sharing, database id) and save the query again (curl -f fails instead of saving an error)"
-    )
+/// Notion's error object (`"object": "error"`): what the client reads from a failed
+/// request, and what a saved query file holds when `curl` ran without `-f`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ErrorObject {
+    /// `status` as the body gives it (the HTTP status, when sent).
+    pub status: Option<u64>,
+    /// `code` (`"unknown"` when missing).
+    pub code: String,
+    /// `message` (empty when missing).
+    pub message: String,
+    /// `request_id`.
+    pub request_id: Option<String>,
+}
+
+impl ErrorObject {
+    /// `v` as an error object, or `None` when it is something else.
+    pub(crate) fn read(v: &Value) -> Option<ErrorObject> {
+        if v.get("object").and_then(Value::as_str) != Some("error") {
+            return None;
+        }
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        Some(ErrorObject {
+            status: v.get("status").and_then(Value::as_u64),
+            code: text("code").unwrap_or_else(|| "unknown".into()),
+            message: text("message").unwrap_or_default(),
+            request_id: text("request_id"),
+        })
+    }
+
+    /// What a saved query file that holds this error says, and what to do.
+    fn in_saved_file(&self) -> String {
+        let status = self.status.map_or_else(|| "?".to_string(), |s| s.to_string());
+        let request = self.request_id.as_ref().map(|r| format!(" (request_id {r})")).unwrap_or_default();
+        format!(
+            "it is a Notion error: {status} {}: {}{request}; \
+             fix what Notion says (token, sharing, database id) and save the query again (curl -f fails instead of saving an error)",
+            self.code, self.message
+        )
+    }
 }
 
 /// Parses one query response body (either API version).
 pub fn parse_query_response(body: &str, notion: &Notion) -> Result<QueryPage, ParseError> {
     let v: Value = serde_json::from_str(body)
         .map_err(|e| ParseError::NotJson { message: e.to_string(), head: body.chars().take(60).collect() })?;
-    if v.get("object").and_then(Value::as_str) == Some("error") {
-        return Err(ParseError::Shape { message: notion_error(&v) });
+    if let Some(error) = ErrorObject::read(&v) {
+        return Err(ParseError::Shape { message: error.in_saved_file() });
     }
     if v.get("object").and_then(Value::as_str) != Some("list") {
         let found = v.get("object").map(Value::to_string).unwrap_or_else(|| "nothing".into());

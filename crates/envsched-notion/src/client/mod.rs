@@ -36,7 +36,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::parse::parse_query_response;
+use crate::parse::{ErrorObject, parse_query_response};
 
 mod errors;
 mod write_back;
@@ -197,17 +197,20 @@ impl NotionClient {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(|s| Duration::from_secs(s.min(600)));
         let text = resp.text().await.map_err(|e| ApiError::Transport { message: describe(e) })?;
-        let parsed: Result<Value, _> = serde_json::from_str(&text);
-        match (status, parsed) {
-            (StatusCode::OK, Ok(v)) => Ok(v),
-            (s, Ok(v)) if v.get("object").and_then(Value::as_str) == Some("error") => Err(ApiError::Api {
-                status: s.as_u16(),
-                code: v.get("code").and_then(Value::as_str).unwrap_or("unknown").to_string(),
-                message: v.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
-                request_id: v.get("request_id").and_then(Value::as_str).map(str::to_string),
-                retry_after,
-            }),
-            (s, _) => Err(ApiError::NotJson { status: s.as_u16(), head: text.chars().take(60).collect() }),
+        let not_json = || ApiError::NotJson { status: status.as_u16(), head: text.chars().take(60).collect() };
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) if status == StatusCode::OK => Ok(v),
+            Ok(v) => match ErrorObject::read(&v) {
+                Some(e) => Err(ApiError::Api {
+                    status: status.as_u16(),
+                    code: e.code,
+                    message: e.message,
+                    request_id: e.request_id,
+                    retry_after,
+                }),
+                None => Err(not_json()),
+            },
+            Err(_) => Err(not_json()),
         }
     }
 
