@@ -4,10 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use envsched_core::observed::{Found, ObservedIndex};
-use envsched_core::savings::full_count;
 use envsched_core::{
     AuroraStatus, Booking, BookingSource, Config, CycleError, CycleState, DesiredState, MemoryKeys, Mode, Pin, Report,
-    Selector, desired, reconcile,
+    Selector, Usage, desired, reconcile,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -214,19 +213,17 @@ impl<'a> Playback<'a> {
         }
         let booked = desired(&live, &self.booked_config, now);
         let idx = ObservedIndex::new(&r.observed);
-        let (keys, usage) = (MemoryKeys::from(&self.world.config.tags), &mut self.report.usage);
+        self.report.usage += Usage::sample(&r.observed, &MemoryKeys::from(&self.world.config.tags), MINUTE);
         for (i, t) in self.world.config.targets.all().iter().enumerate() {
             let track = &mut self.targets[i];
             match idx.find(&t.locator) {
                 Some(Found::Service(s)) => {
                     track.running[m] = u16::try_from(s.running_count).unwrap_or(u16::MAX);
                     track.up[m] = s.running_count > 0 && s.desired_count > 0;
-                    usage.add_service(s.running_count, full_count(s, &keys), MINUTE);
                 }
                 Some(Found::Cluster(c)) => {
                     track.running[m] = u16::from(c.status != AuroraStatus::Stopped);
                     track.up[m] = c.status == AuroraStatus::Available;
-                    usage.add_cluster(&c.status, MINUTE);
                 }
                 None => {}
             }
