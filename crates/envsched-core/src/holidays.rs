@@ -47,7 +47,7 @@ fn jp_year(year: i16) -> Vec<(Date, &'static str)> {
         (11, 23, "勤労感謝の日"),
     ];
     let monday = |month: i8, nth: i8| {
-        date(year, month, 1).nth_weekday_of_month(nth, Weekday::Monday).expect("every month has a 3rd Monday")
+        date(year, month, 1).nth_weekday_of_month(nth, Weekday::Monday).expect("every month has a 2nd and a 3rd Monday")
     };
     let since = f64::from(year - 1980);
     let equinox = |base: f64| (base + 0.242194 * since - (since / 4.0).floor()).floor() as i8;

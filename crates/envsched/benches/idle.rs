@@ -160,14 +160,14 @@ fn main() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("envsched.toml");
-    let world = world
+    let text = world
         .section(&format!(
             "[notion]\ndatabase_id = \"{DATABASE_ID}\"\ntoken_env = \"ENVSCHED_BENCH_NOTION_TOKEN\"\nbase_url = \"{}\"\n\
              environment_property = \"環境\"\nfeedback_property = \"envsched\"\n[http]\nlisten = \"127.0.0.1:{port}\"",
             notion.base_url
         ))
         .toml();
-    std::fs::write(&config, world).unwrap();
+    std::fs::write(&config, text).unwrap();
     let services = CLUSTERS.len() * SERVICES_PER_CLUSTER;
     eprintln!("set up moto ({services} services, 3 Aurora) and the stand-in in {:.1?}", set_up.elapsed());
 
