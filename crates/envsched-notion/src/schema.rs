@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use envsched_core::{Config, Notion, Selector};
+use envsched_core::{Config, Notion, NotionApi, Selector};
 use serde_json::Value;
 
 /// How serious a finding is.
@@ -75,6 +75,7 @@ fn options(prop: &Value) -> Vec<String> {
 /// Checks a database's (or data source's) `properties` against the config.
 pub fn check_schema(properties: &Value, config: &Config) -> SchemaReport {
     let mut r = SchemaReport::default();
+    check_version(&mut r, config.notion.api_version);
     let empty = serde_json::Map::new();
     let props = properties.as_object().unwrap_or(&empty);
     check_properties(&mut r, props, &config.notion);
@@ -105,6 +106,22 @@ pub fn check_schema(properties: &Value, config: &Config) -> SchemaReport {
         }
     }
     r
+}
+
+/// Which `Notion-Version` the config speaks, and whether a newer one exists.
+fn check_version(r: &mut SchemaReport, v: NotionApi) {
+    if v == NotionApi::NEWEST {
+        r.push(Level::Ok, format!("notion.api_version = \"{v}\", the newest envsched speaks"));
+    } else {
+        let newest = NotionApi::NEWEST;
+        r.push(
+            Level::Warning,
+            format!(
+                "notion.api_version = \"{v}\": Notion API {newest} is newer — set notion.api_version = \"{newest}\" (envsched reads and writes the same bookings under it{})",
+                if v.has_data_sources() { "" } else { "; the database's data source is found for you" }
+            ),
+        );
+    }
 }
 
 /// Every property the config names exists, with a type envsched reads.

@@ -52,12 +52,14 @@ fn queries(s: &StandIn) -> Vec<envsched_sandbox::standin::Recorded> {
 }
 
 #[tokio::test]
-async fn both_api_versions_return_the_same_bookings() {
+async fn every_api_version_returns_the_same_bookings() {
     let s = StandIn::start(TOKEN, rows(7)).await.unwrap();
     let old = client(&notion(&s.base_url, "2022-06-28")).fetch().await.unwrap();
     let new = client(&notion(&s.base_url, "2025-09-03")).fetch().await.unwrap();
+    let newest = client(&notion(&s.base_url, "2026-03-11")).fetch().await.unwrap();
     assert_eq!(old.len(), 6, "the 完了 rows are filtered out server-side");
     assert_eq!(old, new);
+    assert_eq!(new, newest);
     let paths: Vec<String> = s
         .requests()
         .iter()
@@ -72,6 +74,9 @@ async fn both_api_versions_return_the_same_bookings() {
             format!("GET /v1/databases/{DATABASE_ID} 2025-09-03"),
             format!("GET /v1/data_sources/{DATA_SOURCE_ID} 2025-09-03"),
             format!("POST /v1/data_sources/{DATA_SOURCE_ID}/query 2025-09-03"),
+            format!("GET /v1/databases/{DATABASE_ID} 2026-03-11"),
+            format!("GET /v1/data_sources/{DATA_SOURCE_ID} 2026-03-11"),
+            format!("POST /v1/data_sources/{DATA_SOURCE_ID}/query 2026-03-11"),
         ]
     );
 }

@@ -133,6 +133,49 @@ async fn schema_responses_have_the_recorded_shapes() {
     assert_same_shape("data-source-2025-09-03.json", &fixture("data-source-2025-09-03.json"), &v);
 }
 
+/// Under 2026-03-11 the stand-in answers in the shapes of `2026-03-11/` (no `archived`
+/// anywhere), and refuses a request that still sends `archived`, as Notion does.
+#[tokio::test]
+async fn the_2026_03_11_responses_have_the_recorded_shapes_and_archived_is_refused() {
+    const V: &str = "2026-03-11";
+    let mut trashed = rows();
+    trashed[2].in_trash = true;
+    let s = StandIn::start(TOKEN, trashed).await.unwrap();
+    let ds_query = format!("/v1/data_sources/{DATA_SOURCE_ID}/query");
+    let (status, _, v) = get(&s, "POST", &ds_query, V, Some(json!({"page_size": 1}))).await;
+    assert_eq!(status, 200, "{v}");
+    assert_same_shape(
+        "2026-03-11/query-data-source-page1.json",
+        &fixture("2026-03-11/query-data-source-page1.json"),
+        &v,
+    );
+    let (_, _, last) =
+        get(&s, "POST", &ds_query, V, Some(json!({"page_size": 1, "start_cursor": v["next_cursor"]}))).await;
+    assert_same_shape(
+        "2026-03-11/query-data-source-page2.json",
+        &fixture("2026-03-11/query-data-source-page2.json"),
+        &last,
+    );
+    let (_, _, v) = get(&s, "GET", &format!("/v1/databases/{DATABASE_ID}"), V, None).await;
+    assert_same_shape("2026-03-11/database.json", &fixture("2026-03-11/database.json"), &v);
+    let (_, _, v) = get(&s, "GET", &format!("/v1/data_sources/{DATA_SOURCE_ID}"), V, None).await;
+    assert_same_shape("2026-03-11/data-source.json", &fixture("2026-03-11/data-source.json"), &v);
+    let (_, _, v) = get(&s, "GET", "/v1/pages/2b4e6a17-3c5d-8105-b2c4-d6e8f0a2e305", V, None).await;
+    assert_same_shape("2026-03-11/page-in-trash.json", &fixture("2026-03-11/page-in-trash.json"), &v);
+    assert_eq!(v["in_trash"], json!(true));
+    let id = "2b4e6a17-3c5d-8102-b7d4-f2a6c8e0b902";
+    let (_, _, v) = get(&s, "PATCH", &format!("/v1/pages/{id}"), V, Some(fixture("page-update-request.json"))).await;
+    assert_same_shape("2026-03-11/page-update-response.json", &fixture("2026-03-11/page-update-response.json"), &v);
+    // Under 2025-09-03 the same objects still carry it.
+    let (_, _, v) = get(&s, "GET", &format!("/v1/pages/{id}"), "2025-09-03", None).await;
+    assert_eq!(v["archived"], json!(false));
+    // A request naming `archived` is refused under 2026-03-11 and changes nothing.
+    let (status, _, v) = get(&s, "PATCH", &format!("/v1/pages/{id}"), V, Some(json!({"archived": true}))).await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("validation_error")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("archived"), "{v}");
+    assert!(!s.rows()[1].in_trash);
+}
+
 #[tokio::test]
 async fn page_updates_have_the_recorded_request_and_response_shapes() {
     let s = StandIn::start(TOKEN, rows()).await.unwrap();
@@ -199,6 +242,7 @@ aurora = { cluster_id = "stg-aurora" }
     let text = report.render();
     assert!(report.has_errors(), "{text}");
     assert!(text.contains("ok      notion.status_property = \"ステータス\" (status)"), "{text}");
+    assert!(text.contains("ok      notion.api_version = \"2026-03-11\", the newest envsched speaks"), "{text}");
     assert!(text.contains("active status \"利用中\" is an option"), "{text}");
     assert!(
         text.contains("select no target: products/app1-web, services/creditcard, services/*, products/legacy-admin"),
@@ -206,6 +250,14 @@ aurora = { cluster_id = "stg-aurora" }
     );
     assert!(
         text.contains("environment options not declared in [[environments]]: [\"stg2\", \"stg3\", \"stg4\"]"),
+        "{text}"
+    );
+    // An older version is a warning naming the newer one.
+    let mut older = config.clone();
+    older.notion.api_version = envsched_core::NotionApi::V2025_09_03;
+    let text = envsched_notion::schema::check_schema(&props, &older).render();
+    assert!(
+        text.contains("warning notion.api_version = \"2025-09-03\": Notion API 2026-03-11 is newer — set notion.api_version = \"2026-03-11\""),
         "{text}"
     );
     // A renamed status property is named, with the candidates.

@@ -173,6 +173,30 @@ fn every_row_of_the_2025_09_03_data_source_pages_parses_identically() {
     }
 }
 
+/// The 2026-03-11 files: the same rows as the 2025-09-03 ones, with no `archived` key.
+#[test]
+fn every_row_of_the_2026_03_11_data_source_pages_parses_identically() {
+    let exp = expected();
+    let files: Vec<String> = exp["sources"]["2025-09-03"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| format!("2026-03-11/{}", v.as_str().unwrap()))
+        .collect();
+    for f in &files {
+        assert!(!read(f).contains("\"archived\""), "{f} should have no archived key (the fixture's own promise)");
+    }
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    check_against_expected(&parse_all(&files), &exp);
+    // The trash still reads as the trash without `archived`.
+    let page: Value = serde_json::from_str(&read("2026-03-11/page-in-trash.json")).unwrap();
+    assert!(parse_page(&page, &notion()).unwrap().trashed);
+    let err = parse_query_response(&read("2026-03-11/query-incomplete.json"), &notion()).unwrap_err();
+    assert!(matches!(err, ParseError::Incomplete { .. }), "{err}");
+    let err = parse_query_response(&read("2026-03-11/query-data-source-renamed-property.json"), &notion()).unwrap_err();
+    assert!(err.to_string().contains("\"状態\""), "{err}");
+}
+
 #[test]
 fn a_trashed_page_parses_as_trashed_and_keeps_nothing_up() {
     let page: Value = serde_json::from_str(&read("page-in-trash-2025-09-03.json")).unwrap();

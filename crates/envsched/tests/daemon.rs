@@ -191,6 +191,36 @@ count = 2
     }
 }
 
+/// `run` under each Notion API version: the booked service comes up, the row is told, and
+/// every request speaks the configured version (none names `archived` under 2026-03-11).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_acts_on_a_booking_under_each_notion_api_version() {
+    let now = Timestamp::now();
+    let span = |h: i64| {
+        now.checked_add(jiff::SignedDuration::from_hours(h)).unwrap().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    };
+    for version in ["2022-06-28", "2025-09-03", "2026-03-11"] {
+        let mut row = future_row(ROW);
+        row.date = Some((span(-1), Some(span(1)), None));
+        let w = World::with("", vec![row], 100).await;
+        let text = std::fs::read_to_string(&w.config).unwrap();
+        std::fs::write(&w.config, text.replace("[notion]\n", &format!("[notion]\napi_version = \"{version}\"\n")))
+            .unwrap();
+        let d = w.daemon();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while desired_count(&w.sdk).await != 2 || w.notion.rows()[0].feedback.is_empty() {
+            assert!(Instant::now() < deadline, "{version}: never acted; logs:\n{}", d.logs.lock().unwrap().join("\n"));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let requests = w.notion.requests();
+        assert!(requests.iter().any(|r| r.path.ends_with("/query")), "{version}");
+        for r in requests {
+            assert_eq!((r.version.as_deref(), r.status), (Some(version), 200), "{version}: {} {}", r.method, r.path);
+            assert!(!r.body.to_string().contains("archived"), "{version}: {} sent {}", r.path, r.body);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_wakes_at_window_edges_and_webhooks_reports_readiness_logs_json_and_stops_cleanly() {
     let w = World::start("").await;

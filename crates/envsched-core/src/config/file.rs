@@ -12,6 +12,8 @@ use crate::target::Pin;
 pub const API_2022_06_28: &str = "2022-06-28";
 /// Notion API version 2025-09-03 (data sources).
 pub const API_2025_09_03: &str = "2025-09-03";
+/// Notion API version 2026-03-11 (data sources; `archived` gone, only `in_trash`).
+pub const API_2026_03_11: &str = "2026-03-11";
 
 /// The configuration file, key for key.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -171,7 +173,10 @@ pub struct NotionSection {
     /// itself). Default `NOTION_TOKEN`.
     #[serde(default = "default_token_env")]
     pub token_env: String,
-    /// `Notion-Version` to speak: `2025-09-03` (default) or `2022-06-28`.
+    /// `Notion-Version` to speak: `2026-03-11` (default, the newest), `2025-09-03` or
+    /// `2022-06-28`. envsched reads and writes the same things under each; the two newer ones
+    /// query data sources, and `2026-03-11` has no `archived` field (envsched never sends it
+    /// and reads `in_trash`).
     #[serde(default = "default_api_version")]
     pub api_version: String,
     /// API base URL; point it at the stand-in for tests. Default `https://api.notion.com`.
@@ -489,7 +494,7 @@ fn default_token_env() -> String {
     "NOTION_TOKEN".into()
 }
 fn default_api_version() -> String {
-    API_2025_09_03.into()
+    API_2026_03_11.into()
 }
 fn default_base_url() -> String {
     "https://api.notion.com".into()

@@ -7,36 +7,50 @@ use std::time::Duration;
 use globset::GlobMatcher;
 use jiff::SignedDuration;
 
-use super::file::{API_2022_06_28, API_2025_09_03, AwsSection, EcspressoSection, PricingSection, default_tag_prefix};
+use super::file::{
+    API_2022_06_28, API_2025_09_03, API_2026_03_11, AwsSection, EcspressoSection, PricingSection, default_tag_prefix,
+};
 use crate::cron::Cron;
 use crate::target::{Place, TargetSet};
 use crate::window::Calendar;
 
 /// The `Notion-Version` envsched speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum NotionApi {
     /// `2022-06-28`: databases are queried directly.
     V2022_06_28,
     /// `2025-09-03`: a database holds data sources, which are queried.
-    #[default]
     V2025_09_03,
+    /// `2026-03-11`: as 2025-09-03, without `archived` (only `in_trash`) in requests and
+    /// responses. The default.
+    #[default]
+    V2026_03_11,
 }
 
 impl NotionApi {
     /// Every version envsched speaks, oldest first.
-    pub const ALL: [NotionApi; 2] = [NotionApi::V2022_06_28, NotionApi::V2025_09_03];
+    pub const ALL: [NotionApi; 3] = [NotionApi::V2022_06_28, NotionApi::V2025_09_03, NotionApi::V2026_03_11];
+    /// The newest version envsched speaks.
+    pub const NEWEST: NotionApi = NotionApi::V2026_03_11;
 
     /// The header value (`2025-09-03`).
     pub fn as_str(self) -> &'static str {
         match self {
             NotionApi::V2022_06_28 => API_2022_06_28,
             NotionApi::V2025_09_03 => API_2025_09_03,
+            NotionApi::V2026_03_11 => API_2026_03_11,
         }
     }
 
     /// Whether databases hold data sources (2025-09-03 and later).
     pub fn has_data_sources(self) -> bool {
         self != NotionApi::V2022_06_28
+    }
+
+    /// Whether objects still carry `archived` beside `in_trash` (before 2026-03-11); under
+    /// 2026-03-11 a request naming `archived` is refused.
+    pub fn has_archived(self) -> bool {
+        self < NotionApi::V2026_03_11
     }
 }
 

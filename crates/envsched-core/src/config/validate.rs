@@ -12,8 +12,8 @@ use jiff::tz::TimeZone;
 use super::error::{ConfigError, ConfigIssue, redact_tokens};
 use super::file::parse_file;
 use super::file::{
-    API_2022_06_28, API_2025_09_03, ConfigFile, DefaultsSection, HttpSection, LeaseSection, NotionSection,
-    PricingSection, SafetySection, ScheduleSection, TagsSection,
+    API_2022_06_28, API_2025_09_03, API_2026_03_11, ConfigFile, DefaultsSection, HttpSection, LeaseSection,
+    NotionSection, PricingSection, SafetySection, ScheduleSection, TagsSection,
 };
 use super::model::{Config, Discovery, LeaseSettings, Notion, NotionApi, Safety, Schedule, TagKeys};
 use crate::cron::Cron;
@@ -212,7 +212,7 @@ impl Validator {
             self.issue(
                 "notion.api_version",
                 format!("{:?} is not supported", n.api_version),
-                format!("use \"{API_2025_09_03}\" (data sources) or \"{API_2022_06_28}\""),
+                format!("use \"{API_2026_03_11}\" (the newest), \"{API_2025_09_03}\" or \"{API_2022_06_28}\""),
             );
         }
         if !(n.base_url.starts_with("https://") || n.base_url.starts_with("http://")) {

@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use envsched_core::NotionApi;
 use serde_json::Value;
 
 use super::faults::{Fault, error, json_response, unauthorized};
@@ -17,7 +18,7 @@ pub(super) struct Call {
     /// The `x-notion-request-id` of the answer.
     pub(super) rid: String,
     /// The `Notion-Version` asked for.
-    pub(super) version: String,
+    pub(super) version: NotionApi,
     /// A fault that shapes the normal answer (truncated body, cursor loop).
     pub(super) fault: Option<Fault>,
     /// The request body.
@@ -49,7 +50,7 @@ impl FromRequest<Shared> for Call {
             let fault = st.outage.map(Fault::Status).or_else(|| st.faults.pop_front());
             (st.requests.len() - 1, rid, fault, st.token.clone())
         };
-        let mut call = Call { rid, version: String::new(), fault: None, body, state: s.clone(), index };
+        let mut call = Call { rid, version: NotionApi::default(), fault: None, body, state: s.clone(), index };
         let fault = match fault {
             Some(Fault::Slow(d)) => {
                 tokio::time::sleep(d).await;
@@ -68,12 +69,19 @@ impl FromRequest<Shared> for Call {
             let message = "Notion-Version header failed validation: Notion-Version header should be defined.";
             return Err(call.answer(error(400, "missing_version", message, &call.rid)));
         };
-        if version != "2022-06-28" && version != "2025-09-03" {
+        let Ok(version) = version.parse::<NotionApi>() else {
             let message = format!("Notion-Version {version} is not supported by this stand-in.");
             return Err(call.answer(error(400, "validation_error", &message, &call.rid)));
-        }
+        };
         call.version = version;
         call.fault = fault;
+        if !version.has_archived()
+            && let Some(path) = archived_in(&serde_json::from_slice(&call.body).unwrap_or(Value::Null), "body")
+        {
+            // 2026-03-11 removed `archived` from every request: Notion refuses it.
+            let message = format!("{path} should not be present; archived was removed in 2026-03-11, use in_trash.");
+            return Err(call.answer(error(400, "validation_error", &message, &call.rid)));
+        }
         Ok(call)
     }
 }
@@ -100,10 +108,22 @@ impl Call {
         self.answer(json_response(StatusCode::OK, text, &self.rid))
     }
 
-    /// The 400 `invalid_request_url` Notion answers when an endpoint is called under another
-    /// API version than its own.
-    pub(super) fn wrong_version(&self, wanted: &str) -> Option<Response> {
-        (self.version != wanted)
+    /// The 400 `invalid_request_url` Notion answers when an endpoint is called under an API
+    /// version that does not have it: `data_sources` (true: 2025-09-03 and later) or not.
+    pub(super) fn wrong_version(&self, data_sources: bool) -> Option<Response> {
+        (self.version.has_data_sources() != data_sources)
             .then(|| self.answer(error(400, "invalid_request_url", "Invalid request URL.", &self.rid)))
+    }
+}
+
+/// Where `v` names `archived`, at any depth (a path like `body.filter.archived`).
+fn archived_in(v: &Value, path: &str) -> Option<String> {
+    match v {
+        Value::Object(o) => o.iter().find_map(|(k, v)| {
+            let here = format!("{path}.{k}");
+            if k == "archived" { Some(here) } else { archived_in(v, &here) }
+        }),
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| archived_in(v, &format!("{path}[{i}]"))),
+        _ => None,
     }
 }

@@ -6,9 +6,12 @@
 //!
 //! | version | endpoint |
 //! |---|---|
-//! | both | `GET /v1/pages/{id}`, `PATCH /v1/pages/{id}` (rich_text write-back) |
+//! | all three | `GET /v1/pages/{id}`, `PATCH /v1/pages/{id}` (rich_text write-back) |
 //! | 2022-06-28 | `GET /v1/databases/{id}` (schema), `POST /v1/databases/{id}/query` |
-//! | 2025-09-03 | `GET /v1/databases/{id}` (data sources), `GET /v1/data_sources/{id}`, `POST /v1/data_sources/{id}/query` |
+//! | 2025-09-03, 2026-03-11 | `GET /v1/databases/{id}` (data sources), `GET /v1/data_sources/{id}`, `POST /v1/data_sources/{id}/query` |
+//!
+//! Under 2026-03-11 no object carries `archived` (only `in_trash`), and a request body
+//! naming `archived` anywhere is refused with 400 `validation_error`, as Notion refuses it.
 //!
 //! Queries honour `page_size` (≤ 100), `start_cursor` (a row id, as Notion's cursors are)
 //! and a status/select `equals` filter, alone or under `or`. Errors use Notion's error body

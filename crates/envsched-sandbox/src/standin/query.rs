@@ -11,7 +11,7 @@ use super::{Row, Shared, lock};
 
 /// A query's answer: one page of the live rows the filter selects.
 pub(super) fn query(s: &Shared, call: &Call) -> Response {
-    let (body, version, rid, fault) = (&call.body, call.version.as_str(), call.rid.as_str(), call.fault.clone());
+    let (body, version, rid, fault) = (&call.body, call.version, call.rid.as_str(), call.fault.clone());
     let req: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(_) if body.is_empty() => json!({}),
@@ -53,7 +53,7 @@ pub(super) fn query(s: &Shared, call: &Call) -> Response {
         next = rows.first().map(|r| r.id.clone());
     }
     let results: Vec<Value> = rows[start..end].iter().map(|r| page(r, version, &st)).collect();
-    let kind = if version == "2022-06-28" { "page_or_database" } else { "page_or_data_source" };
+    let kind = if version.has_data_sources() { "page_or_data_source" } else { "page_or_database" };
     let mut out = serde_json::Map::new();
     out.insert("object".into(), json!("list"));
     out.insert("results".into(), Value::Array(results));

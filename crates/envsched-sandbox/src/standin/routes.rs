@@ -32,24 +32,24 @@ async fn retrieve_database(State(s): State<Shared>, Path(id): Path<String>, call
     if !same_id(&id, DATABASE_ID) {
         return call.answer(not_shared(&call.rid));
     }
-    let db = database(&lock(&s), &call.version, &call.rid);
+    let db = database(&lock(&s), call.version, &call.rid);
     call.ok(db)
 }
 
 async fn retrieve_data_source(State(s): State<Shared>, Path(id): Path<String>, call: Call) -> Response {
-    if let Some(r) = call.wrong_version("2025-09-03") {
+    if let Some(r) = call.wrong_version(true) {
         return r;
     }
     if !same_id(&id, DATA_SOURCE_ID) {
         return call.answer(not_found("data source", &id, &call.rid));
     }
-    let ds = data_source(&lock(&s), &call.rid);
+    let ds = data_source(&lock(&s), call.version, &call.rid);
     call.ok(ds)
 }
 
 /// `POST /v1/databases/{id}/query` (2022-06-28).
 async fn query_database(State(s): State<Shared>, Path(id): Path<String>, call: Call) -> Response {
-    if let Some(r) = call.wrong_version("2022-06-28") {
+    if let Some(r) = call.wrong_version(false) {
         return r;
     }
     if !same_id(&id, DATABASE_ID) {
@@ -58,9 +58,9 @@ async fn query_database(State(s): State<Shared>, Path(id): Path<String>, call: C
     super::query::query(&s, &call)
 }
 
-/// `POST /v1/data_sources/{id}/query` (2025-09-03).
+/// `POST /v1/data_sources/{id}/query` (2025-09-03 and later).
 async fn query_data_source(State(s): State<Shared>, Path(id): Path<String>, call: Call) -> Response {
-    if let Some(r) = call.wrong_version("2025-09-03") {
+    if let Some(r) = call.wrong_version(true) {
         return r;
     }
     if !same_id(&id, DATA_SOURCE_ID) {
@@ -75,7 +75,7 @@ async fn retrieve_page(State(s): State<Shared>, Path(id): Path<String>, call: Ca
         drop(st);
         return call.answer(not_found("page", &id, &call.rid));
     };
-    let mut p = page(row, &call.version, &st);
+    let mut p = page(row, call.version, &st);
     drop(st);
     p["request_id"] = json!(call.rid);
     call.ok(p)
@@ -106,7 +106,7 @@ async fn update_page(State(s): State<Shared>, Path(id): Path<String>, call: Call
             }
         }
     }
-    let mut p = page(&st.rows[pos], &call.version, &st);
+    let mut p = page(&st.rows[pos], call.version, &st);
     drop(st);
     p["last_edited_by"] = json!({"object": "user", "id": BOT_USER});
     p["request_id"] = json!(rid);

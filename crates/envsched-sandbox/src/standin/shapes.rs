@@ -1,6 +1,7 @@
 //! The JSON shapes of the objects the stand-in serves, as the recorded responses have them:
 //! databases, data sources, schemas and pages, per API version.
 
+use envsched_core::NotionApi;
 use serde_json::{Value, json};
 
 use super::{DATA_SOURCE_ID, DATABASE_ID, Inner, Row, SECOND_DATA_SOURCE_ID};
@@ -9,9 +10,9 @@ use super::{DATA_SOURCE_ID, DATABASE_ID, Inner, Row, SECOND_DATA_SOURCE_ID};
 const OWNER: &str = "5a1d9c3e-7b2f-4e8a-9c6d-1f3b5e7a9c2d";
 
 /// What databases and data sources share: the booking table's name, icon, authorship and
-/// the flags every object carries.
-fn table(object: &str, id: &str, rid: &str) -> Value {
-    json!({
+/// the flags every object carries (`archived` only before 2026-03-11).
+fn table(object: &str, id: &str, version: NotionApi, rid: &str) -> Value {
+    let mut t = json!({
         "object": object,
         "id": id,
         "cover": null,
@@ -28,17 +29,23 @@ fn table(object: &str, id: &str, rid: &str) -> Value {
         "archived": false,
         "in_trash": false,
         "request_id": rid,
-    })
+    });
+    if !version.has_archived()
+        && let Some(o) = t.as_object_mut()
+    {
+        o.remove("archived");
+    }
+    t
 }
 
 /// The page the database sits on.
 const PARENT_PAGE: &str = "2b4e6a17-3c5d-8012-8e4f-c9a1d3b5e7f0";
 
 /// The database object `version` returns: its schema (2022-06-28) or its data sources.
-pub(super) fn database(st: &Inner, version: &str, rid: &str) -> Value {
-    let mut db = table("database", DATABASE_ID, rid);
+pub(super) fn database(st: &Inner, version: NotionApi, rid: &str) -> Value {
+    let mut db = table("database", DATABASE_ID, version, rid);
     db["parent"] = json!({"type": "page_id", "page_id": PARENT_PAGE});
-    if version == "2022-06-28" {
+    if !version.has_data_sources() {
         db["properties"] = schema(st);
     } else {
         let mut sources = vec![json!({"id": DATA_SOURCE_ID, "name": "開発環境予約"})];
@@ -56,9 +63,9 @@ pub(super) fn database(st: &Inner, version: &str, rid: &str) -> Value {
     db
 }
 
-/// The data source object (2025-09-03), with the schema.
-pub(super) fn data_source(st: &Inner, rid: &str) -> Value {
-    let mut ds = table("data_source", DATA_SOURCE_ID, rid);
+/// The data source object (2025-09-03 and later), with the schema.
+pub(super) fn data_source(st: &Inner, version: NotionApi, rid: &str) -> Value {
+    let mut ds = table("data_source", DATA_SOURCE_ID, version, rid);
     ds["properties"] = schema(st);
     ds["parent"] = json!({"type": "database_id", "database_id": DATABASE_ID});
     ds["database_parent"] = json!({"type": "page_id", "page_id": PARENT_PAGE});
@@ -153,7 +160,7 @@ fn status_option_id(name: &str) -> String {
 }
 
 /// A page object in the shape `version` returns.
-pub(super) fn page(r: &Row, version: &str, st: &Inner) -> Value {
+pub(super) fn page(r: &Row, version: NotionApi, st: &Inner) -> Value {
     let status_name = st.status_renamed_to.clone().unwrap_or_else(|| "ステータス".to_string());
     let date = match &r.date {
         None => Value::Null,
@@ -184,7 +191,7 @@ pub(super) fn page(r: &Row, version: &str, st: &Inner) -> Value {
     p.insert("last_edited_by".into(), json!({"object": "user", "id": OWNER}));
     p.insert("cover".into(), Value::Null);
     p.insert("icon".into(), Value::Null);
-    if version == "2022-06-28" {
+    if !version.has_data_sources() {
         p.insert("parent".into(), json!({"type": "database_id", "database_id": DATABASE_ID}));
         p.insert("archived".into(), json!(r.in_trash));
         p.insert("in_trash".into(), json!(r.in_trash));
@@ -202,7 +209,9 @@ pub(super) fn page(r: &Row, version: &str, st: &Inner) -> Value {
         p.insert("properties".into(), Value::Object(props));
         p.insert("url".into(), json!(format!("https://app.notion.com/p/{}", r.id.replace('-', ""))));
         p.insert("public_url".into(), Value::Null);
-        p.insert("archived".into(), json!(r.in_trash));
+        if version.has_archived() {
+            p.insert("archived".into(), json!(r.in_trash));
+        }
     }
     Value::Object(p)
 }
