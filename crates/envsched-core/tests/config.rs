@@ -254,3 +254,46 @@ fn the_readme_config_loads_and_behaves_as_the_readme_says() {
     let down: Vec<&str> = evening.actions().map(|(_, a)| a.target.as_str()).collect();
     assert!(down.iter().all(|t| *t == "stg1:products/app1-web") && !down.is_empty(), "the app stops first: {down:?}");
 }
+
+/// The components `init` and `sync-options` offer: every target, and the folder and dash
+/// groups one option selects exactly — across environments, each once.
+#[test]
+fn offered_components_are_the_targets_and_the_groups_one_prefix_selects_exactly() {
+    let config = envsched_fixtures::World::tokyo()
+        .env("stg1")
+        .ecs("products/app1-web", "a1w")
+        .ecs("products/app1-api", "a1a")
+        .ecs("products/app10-web", "a10")
+        .ecs("products/shop/web", "sw")
+        .ecs("products/shop/worker", "sk")
+        .ecs("services/batch", "b")
+        .aurora("db/stg-aurora", "c1")
+        .env("stg2")
+        .ecs("products/app1-web", "a1w")
+        .config();
+    assert_eq!(
+        config.targets.offered_components(),
+        [
+            "db/stg-aurora",
+            // no "products/app1": it would select products/app10-web too
+            "products/app1-api",
+            "products/app1-web",
+            "products/app10-web",
+            "products/shop",
+            "products/shop/web",
+            "products/shop/worker",
+            "services/batch",
+        ]
+    );
+    // Without the look-alike, the dash group is offered.
+    let config = envsched_fixtures::World::tokyo()
+        .env("stg1")
+        .ecs("products/app1-web", "a1w")
+        .ecs("products/app1-api", "a1a")
+        .ecs("services/batch-nightly", "b")
+        .config();
+    assert_eq!(
+        config.targets.offered_components(),
+        ["products/app1", "products/app1-api", "products/app1-web", "services/batch-nightly"]
+    );
+}

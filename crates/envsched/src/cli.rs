@@ -30,6 +30,40 @@ pub enum Command {
     Run(RunArgs),
     /// Exit 0 if the local daemon answers GET /live (for the container health check).
     Healthcheck(HealthcheckArgs),
+    /// Create the bookings database on a Notion page, with every property the config names,
+    /// and print the ids to paste into the config (run it again: it finds the one it made).
+    Init(InitArgs),
+    /// Add a component option for every target and group the config offers; never remove one.
+    SyncOptions(SyncOptionsArgs),
+}
+
+/// `envsched init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The configuration file (its [notion] property names, environments and targets).
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The Notion page to create the database on (its id, from the page's URL), shared with
+    /// the integration.
+    #[arg(long, value_name = "PAGE_ID")]
+    pub parent: String,
+    /// The database's title; a database with this title already on the page is reused.
+    #[arg(long, default_value = "開発環境予約", value_name = "TITLE")]
+    pub title: String,
+    /// Status values besides notion.active_statuses (rows with them keep nothing up).
+    #[arg(long = "inactive-status", value_name = "NAME", default_values_t = ["未着手".to_string(), "完了".to_string()])]
+    pub inactive: Vec<String>,
+}
+
+/// `envsched sync-options`.
+#[derive(Debug, Args)]
+pub struct SyncOptionsArgs {
+    /// The configuration file.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Show what would be added; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `envsched run`.

@@ -25,6 +25,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let ok = runtime()?.block_on(crate::http::healthcheck(&a.addr));
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Init(a) => crate::setup::init(a),
+        Command::SyncOptions(a) => crate::setup::sync_options(a),
     }
 }
 
@@ -374,7 +376,7 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")
 }
 

@@ -7,6 +7,7 @@
 //! | `cli` | the command line (clap) |
 //! | `inputs` | reading config, bookings and observed files, with errors naming the file |
 //! | `commands` | `plan`, `apply`, `demo`, `check`, `run`, `healthcheck` |
+//! | `setup` | `init` and `sync-options`: the bookings database and its component options |
 //! | `daemon` | the `run` loop: single-flight cycles, wake-ups, shutdown (its tests run on a paused clock) |
 //! | `preflight` | the AWS half of `check`, also run when the daemon starts |
 //! | `http` | `/live`, `/ready`, `/metrics`, the status page, the webhook route |
@@ -39,6 +40,7 @@ mod http;
 mod inputs;
 mod preflight;
 mod render;
+mod setup;
 mod telemetry;
 
 use std::process::ExitCode;

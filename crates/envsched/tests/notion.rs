@@ -300,3 +300,126 @@ fn check_names_each_ecspresso_config_whose_deploy_would_delete_envscheds_tags_an
         "the exact YAML to add: {out}"
     );
 }
+
+/// The line `key = "value"` of `out`, if any.
+fn pasted(out: &str, key: &str) -> Option<String> {
+    out.lines().find_map(|l| l.strip_prefix(&format!("{key} = \""))).map(|v| v.trim_end_matches('"').to_string())
+}
+
+/// `init` on a shared page makes a database `check` passes with no ERROR, under every API
+/// version; run again, it finds that database and makes none.
+#[test]
+fn init_makes_a_database_check_passes_and_a_second_run_makes_nothing() {
+    for version in ["2022-06-28", "2025-09-03", "2026-03-11"] {
+        let w = world_speaking(Some(version));
+        w.standin.share_page("2b4e6a17-3c5d-8012-aaaa-0000000000aa");
+        let text = std::fs::read_to_string(w.dir.path().join("config.toml")).unwrap();
+        let without_id: String =
+            text.lines().filter(|l| !l.starts_with("database_id")).map(|l| format!("{l}\n")).collect();
+        std::fs::write(w.dir.path().join("config.toml"), &without_id).unwrap();
+        let init = ["init", "--config", "config.toml", "--parent", "2b4e6a17-3c5d-8012-aaaa-0000000000aa"];
+        let o = envsched(w.dir.path(), &init);
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(o.status.success(), "{version}: {out}{}", String::from_utf8_lossy(&o.stderr));
+        assert!(out.contains("Created the database \"開発環境予約\""), "{version}: {out}");
+        let made = w.standin.created();
+        assert_eq!(made.len(), 1, "{version}");
+        let props = &made[0].properties;
+        let names = |p: &str, kind: &str| -> Vec<String> {
+            props[p][kind]["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names("ステータス", "select"), ["利用中", "未着手", "完了"], "{version}");
+        assert_eq!(
+            names("コンポーネント", "multi_select"),
+            ["db/stg-aurora", "products/servicesite", "services/creditcard"]
+        );
+        assert_eq!(names("環境", "select"), ["stg1"]);
+        assert_eq!(
+            (props["期間"]["type"].as_str(), props["envsched"]["type"].as_str()),
+            (Some("date"), Some("rich_text"))
+        );
+        let id = pasted(&out, "database_id").expect("a database_id line to paste");
+        assert_eq!(id, made[0].id);
+        assert_eq!(pasted(&out, "data_source_id").is_some(), version != "2022-06-28", "{version}: {out}");
+        // The pasted lines make a config check passes.
+        let mut lines = format!("database_id = \"{id}\"\n");
+        if let Some(ds) = pasted(&out, "data_source_id") {
+            lines.push_str(&format!("data_source_id = \"{ds}\"\n"));
+        }
+        std::fs::write(
+            w.dir.path().join("config.toml"),
+            without_id.replace("[notion]\n", &format!("[notion]\n{lines}")),
+        )
+        .unwrap();
+        let o = envsched(w.dir.path(), &["check", "--config", "config.toml", "--observed", "observed.json"]);
+        let check = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{version}: {check}");
+        assert!(!check.contains("ERROR"), "{version}: {check}");
+        assert!(check.contains("ok      notion.status_property = \"ステータス\" (select)"), "{version}: {check}");
+        // Run twice (before pasting the ids): the same database is found, none is made.
+        std::fs::write(w.dir.path().join("config.toml"), &without_id).unwrap();
+        let o = envsched(w.dir.path(), &init);
+        let again = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success() && again.contains("nothing created"), "{version}: {again}");
+        assert_eq!(pasted(&again, "database_id").as_deref(), Some(id.as_str()));
+        assert_eq!(w.standin.created().len(), 1, "{version}: a second run made another database");
+    }
+}
+
+#[test]
+fn init_on_a_page_not_shared_with_the_integration_says_so_and_makes_nothing() {
+    let w = world();
+    let o = envsched(
+        w.dir.path(),
+        &["init", "--config", "config.toml", "--parent", "0000aaaa-3c5d-8012-aaaa-0000000000aa"],
+    );
+    // The config names a database already: init says so and makes nothing.
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("already names the database"));
+    let text = std::fs::read_to_string(w.dir.path().join("config.toml")).unwrap();
+    let without_id: String = text.lines().filter(|l| !l.starts_with("database_id")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(w.dir.path().join("config.toml"), without_id).unwrap();
+    let o = envsched(
+        w.dir.path(),
+        &["init", "--config", "config.toml", "--parent", "0000aaaa-3c5d-8012-aaaa-0000000000aa"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("share the page 0000aaaa-3c5d-8012-aaaa-0000000000aa with the integration"), "{err}");
+    assert!(w.standin.created().is_empty());
+}
+
+/// `sync-options` adds what the targets offer, keeps every option (the API drops what a
+/// PATCH omits), reports the unused ones, and a second run changes nothing.
+#[test]
+fn sync_options_adds_the_missing_keeps_the_rest_and_a_second_run_changes_nothing() {
+    for version in ["2022-06-28", "2025-09-03", "2026-03-11"] {
+        let w = world_speaking(Some(version));
+        let before = w.standin.component_options();
+        assert_eq!(before, ["products/legacy-admin", "products/servicesite", "services/creditcard"]);
+        let patches = || w.standin.requests().iter().filter(|r| r.method == "PATCH").count();
+        let o = envsched(w.dir.path(), &["sync-options", "--config", "config.toml", "--dry-run"]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{version}: {out}{}", String::from_utf8_lossy(&o.stderr));
+        assert!(out.contains("Would add 1: db/stg-aurora"), "{version}: {out}");
+        assert!(out.contains("select no target (1): products/legacy-admin"), "{version}: {out}");
+        assert_eq!((patches(), w.standin.component_options()), (0, before.clone()), "--dry-run changes nothing");
+        let o = envsched(w.dir.path(), &["sync-options", "--config", "config.toml"]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{version}: {out}{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            w.standin.component_options(),
+            ["products/legacy-admin", "products/servicesite", "services/creditcard", "db/stg-aurora"],
+            "{version}: every option kept, the missing one added"
+        );
+        let o = envsched(w.dir.path(), &["sync-options", "--config", "config.toml"]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("Nothing to add"), "{version}: {out}");
+        assert_eq!(patches(), 1, "{version}: the second run sent no PATCH");
+    }
+}

@@ -181,6 +181,31 @@ impl TargetSet {
         self.height[i]
     }
 
+    /// The components a booking can name, as Notion multi-select options: every target's
+    /// name, and every group of two or more targets that one option selects exactly — a
+    /// folder (`products/app1` for `products/app1/web` and `products/app1/api`, as an
+    /// ecspresso monorepo lays them out) or a name before its first `-` (`products/app1`
+    /// for `products/app1-web` and `products/app1-api`). A group is offered only when the
+    /// prefix selects nothing else (`products/app1` is not offered if `products/app10-web`
+    /// exists: it would select that too). Sorted, each once, across environments.
+    pub fn offered_components(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<&str> = self.targets.iter().map(|t| t.name.as_str()).collect();
+        let mut members: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for name in &names {
+            for group in groups_of(name) {
+                *members.entry(group).or_default() += 1;
+            }
+        }
+        let mut out: std::collections::BTreeSet<String> = names.iter().map(|n| n.to_string()).collect();
+        for (group, n) in members {
+            let selected = names.iter().filter(|name| name.starts_with(group.as_str())).count();
+            if n >= 2 && selected == n {
+                out.insert(group);
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// Indices of targets `selector` selects within `scope` (an environment name, or all).
     pub fn select(&self, selector: &Selector, scope: Option<&str>) -> Vec<usize> {
         self.targets
@@ -190,6 +215,20 @@ impl TargetSet {
             .map(|(i, _)| i)
             .collect()
     }
+}
+
+/// The groups a target name belongs to: each folder below the top one, and its last part
+/// before the first `-` (`a/b/c-d` → `a/b`, `a/b/c`).
+fn groups_of(name: &str) -> Vec<String> {
+    let parts: Vec<&str> = name.split('/').collect();
+    let mut out: Vec<String> = (2..parts.len()).map(|k| parts[..k].join("/")).collect();
+    if let (true, Some(last)) = (parts.len() >= 2, parts.last())
+        && let Some((head, _)) = last.split_once('-')
+        && !head.is_empty()
+    {
+        out.push(format!("{}/{head}", parts[..parts.len() - 1].join("/")));
+    }
+    out
 }
 
 /// (environment, name) → index, with every name used twice in one environment (or a

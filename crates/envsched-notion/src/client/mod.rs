@@ -38,8 +38,11 @@ use tokio::time::Instant;
 
 use crate::parse::{ErrorObject, parse_query_response};
 
+mod admin;
 mod errors;
 mod write_back;
+
+pub use admin::{ChildDatabase, Database};
 
 use errors::describe;
 pub use errors::{ApiError, RetryPolicy};
@@ -128,9 +131,15 @@ impl NotionClient {
                 code: "not_configured".into(),
                 message: "notion.database_id is not set".into(),
                 request_id: None,
-                hint: "copy the database id from its URL into [notion] database_id".into(),
+                hint: "copy the database id from its URL into [notion] database_id (or make one with `envsched init`)"
+                    .into(),
             });
         };
+        Self::for_setup(notion, token)
+    }
+
+    /// A client that may have no database yet (`envsched init`, which makes one).
+    pub fn for_setup(notion: &Notion, token: SecretString) -> Result<Self, SourceError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(70)) // Notion answers 503 itself after 60 s

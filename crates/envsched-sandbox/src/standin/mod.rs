@@ -6,7 +6,9 @@
 //!
 //! | version | endpoint |
 //! |---|---|
-//! | all three | `GET /v1/pages/{id}`, `PATCH /v1/pages/{id}` (rich_text write-back) |
+//! | all three | `GET /v1/pages/{id}`, `PATCH /v1/pages/{id}` (rich_text write-back), `GET /v1/blocks/{id}/children` (a shared page's `child_database` blocks), `POST /v1/databases` |
+//! | 2022-06-28 | `PATCH /v1/databases/{id}` (select and multi-select options) |
+//! | 2025-09-03, 2026-03-11 | `PATCH /v1/data_sources/{id}` (select and multi-select options) |
 //! | 2022-06-28 | `GET /v1/databases/{id}` (schema), `POST /v1/databases/{id}/query` |
 //! | 2025-09-03, 2026-03-11 | `GET /v1/databases/{id}` (data sources), `GET /v1/data_sources/{id}`, `POST /v1/data_sources/{id}/query` |
 //!
@@ -26,11 +28,13 @@
 //! | `faults` | [`Fault`] and Notion's error bodies |
 //! | `query` | queries: page size, cursors, the status filter, the result cap |
 //! | `shapes` | the JSON of databases, data sources, schemas and pages, per version |
+//! | `setup` | `init` and `sync-options`: a page's databases, creating one, replacing options |
 
 mod call;
 mod faults;
 mod query;
 mod routes;
+mod setup;
 mod shapes;
 
 use std::collections::VecDeque;
@@ -48,6 +52,8 @@ pub const DATABASE_ID: &str = "2b4e6a17-3c5d-80f1-9a2e-d41c7e8b5f03";
 pub const DATA_SOURCE_ID: &str = "2b4e6a17-3c5d-81a9-b6c4-000c2f7e9d18";
 /// A second data source, present when [`StandIn::set_multi_source`] is on.
 pub const SECOND_DATA_SOURCE_ID: &str = "2b4e6a17-3c5d-81c7-a0d2-000b9e4f1a63";
+/// The page the database sits on, shared with the integration.
+pub const PARENT_PAGE: &str = "2b4e6a17-3c5d-8012-8e4f-c9a1d3b5e7f0";
 /// The integration's bot user (last editor of written-back rows).
 const BOT_USER: &str = "b7e9f1a3-5c2d-4e6f-9a8b-0c1d2e3f4a5b";
 
@@ -103,6 +109,21 @@ impl Row {
     }
 }
 
+/// A database made through the API (`POST /v1/databases`); it holds no rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The database id.
+    pub id: String,
+    /// Its one data source.
+    pub data_source_id: String,
+    /// The page it is on.
+    pub parent: String,
+    /// Its title.
+    pub title: String,
+    /// Its schema, as Notion returns it.
+    pub properties: serde_json::Map<String, Value>,
+}
+
 /// A request the stand-in received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -138,6 +159,13 @@ struct Inner {
     edits: u64,
     /// The status property is a select, not a status.
     status_is_select: bool,
+    /// Pages shared with the integration (databases can be made on them).
+    shared_pages: Vec<String>,
+    /// Databases made through the API.
+    created: Vec<Created>,
+    /// The default database's component options once a PATCH set them (until then, the
+    /// rows' components).
+    component_options: Option<Vec<Value>>,
 }
 
 impl Inner {
@@ -181,6 +209,9 @@ impl StandIn {
             outage: None,
             edits: 0,
             status_is_select: false,
+            shared_pages: vec![PARENT_PAGE.to_string()],
+            created: Vec::new(),
+            component_options: None,
         }));
         let app = routes::router(inner.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
@@ -246,6 +277,22 @@ impl StandIn {
     /// `None` ends it.
     pub fn set_outage(&self, status: Option<u16>) {
         self.lock().outage = status;
+    }
+
+    /// Shares page `id` with the integration: databases can then be made on it.
+    pub fn share_page(&self, id: &str) {
+        self.lock().shared_pages.push(id.to_string());
+    }
+
+    /// The databases made through the API so far.
+    pub fn created(&self) -> Vec<Created> {
+        self.lock().created.clone()
+    }
+
+    /// The default database's component option names now.
+    pub fn component_options(&self) -> Vec<String> {
+        let st = self.lock();
+        setup::default_options(&st).iter().filter_map(|o| o["name"].as_str().map(str::to_string)).collect()
     }
 
     /// Every request received so far.

@@ -9,15 +9,18 @@ use serde_json::{Value, json};
 
 use super::call::Call;
 use super::faults::{error, invalid, not_found, not_shared};
+use super::setup::{created_data_source, created_database};
 use super::shapes::{data_source, database, page, same_id};
 use super::{BOT_USER, DATA_SOURCE_ID, DATABASE_ID, Shared, lock};
 
 /// The stand-in's routes over `state`.
 pub(super) fn router(state: Shared) -> Router {
     Router::new()
-        .route("/v1/databases/{id}", get(retrieve_database))
+        .route("/v1/databases", post(super::setup::create))
+        .route("/v1/databases/{id}", get(retrieve_database).patch(update_database))
         .route("/v1/databases/{id}/query", post(query_database))
-        .route("/v1/data_sources/{id}", get(retrieve_data_source))
+        .route("/v1/data_sources/{id}", get(retrieve_data_source).patch(update_data_source))
+        .route("/v1/blocks/{id}/children", get(super::setup::children))
         .route("/v1/data_sources/{id}/query", post(query_data_source))
         .route("/v1/pages/{id}", get(retrieve_page).patch(update_page))
         .fallback(not_a_route)
@@ -29,10 +32,16 @@ async fn not_a_route(call: Call) -> Response {
 }
 
 async fn retrieve_database(State(s): State<Shared>, Path(id): Path<String>, call: Call) -> Response {
-    if !same_id(&id, DATABASE_ID) {
+    let st = lock(&s);
+    let db = if same_id(&id, DATABASE_ID) {
+        database(&st, call.version, &call.rid)
+    } else if let Some(c) = st.created.iter().find(|c| same_id(&c.id, &id)) {
+        created_database(c, call.version, &call.rid)
+    } else {
+        drop(st);
         return call.answer(not_shared(&call.rid));
-    }
-    let db = database(&lock(&s), call.version, &call.rid);
+    };
+    drop(st);
     call.ok(db)
 }
 
@@ -40,16 +49,56 @@ async fn retrieve_data_source(State(s): State<Shared>, Path(id): Path<String>, c
     if let Some(r) = call.wrong_version(true) {
         return r;
     }
-    if !same_id(&id, DATA_SOURCE_ID) {
+    let st = lock(&s);
+    let ds = if same_id(&id, DATA_SOURCE_ID) {
+        data_source(&st, call.version, &call.rid)
+    } else if let Some(c) = st.created.iter().find(|c| same_id(&c.data_source_id, &id)) {
+        created_data_source(c, call.version, &call.rid)
+    } else {
+        drop(st);
         return call.answer(not_found("data source", &id, &call.rid));
-    }
-    let ds = data_source(&lock(&s), call.version, &call.rid);
+    };
+    drop(st);
     call.ok(ds)
+}
+
+/// `PATCH /v1/databases/{id}`: the schema under 2022-06-28; later versions moved
+/// `properties` to the data source.
+async fn update_database(s: State<Shared>, id: Path<String>, call: Call) -> Response {
+    if call.version.has_data_sources() {
+        let message = "body failed validation: properties are updated on the data source since 2025-09-03.";
+        return call.answer(invalid(message, &call.rid));
+    }
+    super::setup::update_schema(s, id, call).await
+}
+
+/// `PATCH /v1/data_sources/{id}` (2025-09-03 and later).
+async fn update_data_source(s: State<Shared>, id: Path<String>, call: Call) -> Response {
+    if let Some(r) = call.wrong_version(true) {
+        return r;
+    }
+    super::setup::update_schema(s, id, call).await
+}
+
+/// A created database's (empty) query answer, if `id` is one; `data_sources` picks which
+/// of its ids `id` is.
+fn created_query(s: &Shared, id: &str, call: &Call, data_sources: bool) -> Option<Response> {
+    let st = lock(s);
+    st.created.iter().find(|c| same_id(if data_sources { &c.data_source_id } else { &c.id }, id))?;
+    drop(st);
+    let kind = if data_sources { "page_or_data_source" } else { "page_or_database" };
+    Some(call.ok(json!({
+        "object": "list", "results": [], "next_cursor": null, "has_more": false,
+        "type": kind, kind: {}, "request_id": call.rid,
+    })))
 }
 
 /// `POST /v1/databases/{id}/query` (2022-06-28).
 async fn query_database(State(s): State<Shared>, Path(id): Path<String>, call: Call) -> Response {
     if let Some(r) = call.wrong_version(false) {
+        return r;
+    }
+    if let Some(r) = created_query(&s, &id, &call, false) {
         return r;
     }
     if !same_id(&id, DATABASE_ID) {
@@ -61,6 +110,9 @@ async fn query_database(State(s): State<Shared>, Path(id): Path<String>, call: C
 /// `POST /v1/data_sources/{id}/query` (2025-09-03 and later).
 async fn query_data_source(State(s): State<Shared>, Path(id): Path<String>, call: Call) -> Response {
     if let Some(r) = call.wrong_version(true) {
+        return r;
+    }
+    if let Some(r) = created_query(&s, &id, &call, true) {
         return r;
     }
     if !same_id(&id, DATA_SOURCE_ID) {

@@ -4,14 +4,14 @@
 use envsched_core::NotionApi;
 use serde_json::{Value, json};
 
-use super::{DATA_SOURCE_ID, DATABASE_ID, Inner, Row, SECOND_DATA_SOURCE_ID};
+use super::{DATA_SOURCE_ID, DATABASE_ID, Inner, PARENT_PAGE, Row, SECOND_DATA_SOURCE_ID};
 
 /// The person who created the database and its rows.
 const OWNER: &str = "5a1d9c3e-7b2f-4e8a-9c6d-1f3b5e7a9c2d";
 
 /// What databases and data sources share: the booking table's name, icon, authorship and
 /// the flags every object carries (`archived` only before 2026-03-11).
-fn table(object: &str, id: &str, version: NotionApi, rid: &str) -> Value {
+pub(super) fn table(object: &str, id: &str, title: &str, version: NotionApi, rid: &str) -> Value {
     let mut t = json!({
         "object": object,
         "id": id,
@@ -21,7 +21,7 @@ fn table(object: &str, id: &str, version: NotionApi, rid: &str) -> Value {
         "created_by": {"object": "user", "id": OWNER},
         "last_edited_by": {"object": "user", "id": OWNER},
         "last_edited_time": "2026-11-21T05:44:00.000Z",
-        "title": [rich_text("開発環境予約")],
+        "title": [rich_text(title)],
         "description": [rich_text("envsched が読み取る開発環境（stg）の予約表")],
         "is_inline": false,
         "url": format!("https://app.notion.com/p/{}", id.replace('-', "")),
@@ -38,12 +38,9 @@ fn table(object: &str, id: &str, version: NotionApi, rid: &str) -> Value {
     t
 }
 
-/// The page the database sits on.
-const PARENT_PAGE: &str = "2b4e6a17-3c5d-8012-8e4f-c9a1d3b5e7f0";
-
 /// The database object `version` returns: its schema (2022-06-28) or its data sources.
 pub(super) fn database(st: &Inner, version: NotionApi, rid: &str) -> Value {
-    let mut db = table("database", DATABASE_ID, version, rid);
+    let mut db = table("database", DATABASE_ID, "開発環境予約", version, rid);
     db["parent"] = json!({"type": "page_id", "page_id": PARENT_PAGE});
     if !version.has_data_sources() {
         db["properties"] = schema(st);
@@ -65,7 +62,7 @@ pub(super) fn database(st: &Inner, version: NotionApi, rid: &str) -> Value {
 
 /// The data source object (2025-09-03 and later), with the schema.
 pub(super) fn data_source(st: &Inner, version: NotionApi, rid: &str) -> Value {
-    let mut ds = table("data_source", DATA_SOURCE_ID, version, rid);
+    let mut ds = table("data_source", DATA_SOURCE_ID, "開発環境予約", version, rid);
     ds["properties"] = schema(st);
     ds["parent"] = json!({"type": "database_id", "database_id": DATABASE_ID});
     ds["database_parent"] = json!({"type": "page_id", "page_id": PARENT_PAGE});
@@ -100,7 +97,7 @@ fn option_id(name: &str) -> String {
     )
 }
 
-fn option(name: &str, color: &str) -> Value {
+pub(super) fn option(name: &str, color: &str) -> Value {
     json!({"id": option_id(name), "name": name, "color": color})
 }
 
@@ -109,9 +106,6 @@ const STATUSES: [(&str, &str, &str); 3] =
 
 fn schema(st: &Inner) -> Value {
     let status_name = st.status_renamed_to.clone().unwrap_or_else(|| "ステータス".to_string());
-    let mut components: Vec<String> = st.rows.iter().flat_map(|r| r.components.clone()).collect();
-    components.sort();
-    components.dedup();
     let mut envs: Vec<String> = st.rows.iter().filter_map(|r| r.environment.clone()).collect();
     envs.extend(["stg1", "stg2", "stg3", "stg4"].map(String::from));
     envs.sort();
@@ -132,7 +126,7 @@ fn schema(st: &Inner) -> Value {
         "期間".into(),
         json!({"id": "pT%5Ds", "name": "期間", "description": null, "type": "date", "date": {}}),
     );
-    props.insert("コンポーネント".into(), json!({"id": "k%40Wd", "name": "コンポーネント", "description": null, "type": "multi_select", "multi_select": {"options": components.iter().map(|c| described(c, "blue")).collect::<Vec<_>>()}}));
+    props.insert("コンポーネント".into(), json!({"id": "k%40Wd", "name": "コンポーネント", "description": null, "type": "multi_select", "multi_select": {"options": super::setup::default_options(st)}}));
     let groups: Vec<Value> = STATUSES
         .iter()
         .map(|(name, color, group)| json!({"id": option_id(group), "name": group, "color": color, "option_ids": [status_option_id(name)]}))

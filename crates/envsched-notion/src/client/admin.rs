@@ -1,0 +1,139 @@
+//! The requests of `envsched init` and `envsched sync-options`: the databases a page holds,
+//! creating the bookings database, and replacing the components property's options.
+//!
+//! These are setup commands a person runs: each request is retried like the others, but
+//! none is bounded by `notion.fetch_deadline`.
+
+use envsched_core::SourceError;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{ApiError, NotionClient};
+
+/// A database found on a page (a `child_database` block).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildDatabase {
+    /// The database id (the block's id).
+    pub id: String,
+    /// Its title, as plain text.
+    pub title: String,
+}
+
+/// A database `init` made or found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Database {
+    /// The database id.
+    pub database_id: String,
+    /// Its data sources (2025-09-03 and later; empty under 2022-06-28).
+    pub data_sources: Vec<String>,
+}
+
+/// `e` as a setup error: a 404 or 403 names the page and the capability to grant.
+fn setup_error(e: ApiError, doing: &str, what: &str) -> SourceError {
+    match e {
+        ApiError::Api { status: status @ (403 | 404), code, message, request_id, .. } => {
+            let hint = if status == 404 {
+                format!("share {what} with the integration (⋯ → Connections → add it), or check the id")
+            } else {
+                "give the integration the \"Read content\", \"Update content\" and \"Insert content\" capabilities (Notion → Integrations → Capabilities)".to_string()
+            };
+            SourceError::Rejected { status, code, message: format!("{doing}: {message}"), request_id, hint }
+        }
+        other => other.into_source_error(doing),
+    }
+}
+
+fn ids(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|d| d.get("id").and_then(Value::as_str)).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+impl NotionClient {
+    /// The databases directly on page `page_id`, every page of its children followed.
+    pub async fn child_databases(&self, page_id: &str) -> Result<Vec<ChildDatabase>, SourceError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let mut path = format!("/v1/blocks/{page_id}/children?page_size=100");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&start_cursor={c}"));
+            }
+            let v = self
+                .call(Method::GET, &path, None, None)
+                .await
+                .map_err(|e| setup_error(e, "listing the parent page's blocks", &format!("the page {page_id}")))?;
+            for b in v.get("results").and_then(Value::as_array).into_iter().flatten() {
+                if b.get("type").and_then(Value::as_str) != Some("child_database") {
+                    continue;
+                }
+                let (Some(id), Some(title)) =
+                    (b.get("id").and_then(Value::as_str), b.pointer("/child_database/title").and_then(Value::as_str))
+                else {
+                    continue;
+                };
+                out.push(ChildDatabase { id: id.to_string(), title: title.to_string() });
+            }
+            match v.get("next_cursor").and_then(Value::as_str) {
+                Some(c) if v.get("has_more").and_then(Value::as_bool) == Some(true) => cursor = Some(c.to_string()),
+                _ => return Ok(out),
+            }
+        }
+        Err(SourceError::Incomplete { message: format!("the page {page_id} has more than 100,000 blocks") })
+    }
+
+    /// The database `id` and its data sources.
+    pub async fn database(&self, id: &str) -> Result<Database, SourceError> {
+        let v = self
+            .call(Method::GET, &format!("/v1/databases/{id}"), None, None)
+            .await
+            .map_err(|e| setup_error(e, "retrieving the database", &format!("the database {id}")))?;
+        Ok(Database { database_id: id.to_string(), data_sources: ids(&v, "data_sources") })
+    }
+
+    /// Creates a database titled `title` on page `page_id` with `properties` (a schema such
+    /// as [`crate::setup::database_properties`] gives), in the shape the configured API
+    /// version takes (`initial_data_source` from 2025-09-03 on).
+    pub async fn create_database(
+        &self,
+        page_id: &str,
+        title: &str,
+        description: &str,
+        properties: Value,
+    ) -> Result<Database, SourceError> {
+        let mut body = json!({
+            "parent": {"type": "page_id", "page_id": page_id},
+            "title": [{"type": "text", "text": {"content": title}}],
+            "description": [{"type": "text", "text": {"content": description}}],
+            "is_inline": false,
+        });
+        if self.legacy() {
+            body["properties"] = properties;
+        } else {
+            body["initial_data_source"] = json!({"properties": properties});
+        }
+        let v = self
+            .call(Method::POST, "/v1/databases", Some(&body), None)
+            .await
+            .map_err(|e| setup_error(e, "creating the database", &format!("the page {page_id}")))?;
+        let Some(id) = v.get("id").and_then(Value::as_str) else {
+            return Err(SourceError::Schema { message: "Notion created a database but returned no id".into() });
+        };
+        Ok(Database { database_id: id.to_string(), data_sources: ids(&v, "data_sources") })
+    }
+
+    /// Sends `body` (`{"properties": …}`) to the configured database's schema: `PATCH` the
+    /// data source (2025-09-03 and later) or the database (2022-06-28).
+    pub async fn update_schema(&self, body: &Value) -> Result<(), SourceError> {
+        let path = if self.legacy() {
+            format!("/v1/databases/{}", self.database_id())
+        } else {
+            self.query_path(None).await?.trim_end_matches("/query").to_string()
+        };
+        self.call(Method::PATCH, &path, Some(body), None)
+            .await
+            .map_err(|e| setup_error(e, "updating the database's properties", "the database"))?;
+        Ok(())
+    }
+}
