@@ -32,6 +32,8 @@ pub struct Booking {
     pub last_edited: Option<Timestamp>,
     /// Link to the row.
     pub url: Option<String>,
+    /// The Notion user who created the row (`created_by.id`): whom a notice mentions.
+    pub creator: Option<String>,
 }
 
 impl Booking {

@@ -56,7 +56,7 @@
 //! let booking = Booking {
 //!     id: "p1".into(), title: "App1 check".into(), status: "利用中".into(),
 //!     components: vec!["products/app1".into()], environment: None,
-//!     window: Window::Open, trashed: false, feedback: None, last_edited: None, url: None,
+//!     window: Window::Open, trashed: false, feedback: None, last_edited: None, url: None, creator: None,
 //! };
 //! let observed: Observed = serde_json::from_str(r#"{"ecs_services": [{"cluster": "stg1",
 //!     "service": "app1-web", "desired_count": 0, "running_count": 0}]}"#).unwrap();
@@ -81,6 +81,7 @@ pub mod fleet;
 pub mod guard;
 pub mod holidays;
 pub mod memory;
+pub mod notify;
 pub mod observed;
 pub mod plan;
 pub mod problem;

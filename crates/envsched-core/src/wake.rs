@@ -195,6 +195,7 @@ ecs = { cluster = "stg1", service = "app1-web" }
             feedback: None,
             last_edited: None,
             url: None,
+            creator: None,
         }
     }
 

@@ -226,6 +226,7 @@ fn the_readme_config_loads_and_behaves_as_the_readme_says() {
         feedback: None,
         last_edited: None,
         url: None,
+        creator: None,
     };
     let at = |hm: &str| -> jiff::Timestamp {
         format!("2026-12-01T{hm}:00[Asia/Tokyo]").parse::<jiff::Zoned>().unwrap().timestamp()

@@ -261,6 +261,7 @@ pub fn parse_page(page: &Value, notion: &Notion) -> Result<Booking, ParseError> 
         feedback,
         last_edited: page.get("last_edited_time").and_then(Value::as_str).and_then(|s| Timestamp::from_str(s).ok()),
         url: page.get("url").and_then(Value::as_str).map(str::to_string),
+        creator: page.pointer("/created_by/id").and_then(Value::as_str).map(str::to_string),
     })
 }
 

@@ -59,6 +59,27 @@ pub struct ConfigFile {
     /// The daemon's HTTP endpoints.
     #[serde(default)]
     pub http: HttpSection,
+    /// Comments envsched adds to rows where people look: "ending soon", "ready".
+    #[serde(default)]
+    pub notify: NotifySection,
+}
+
+/// `[notify]`: comments on booking rows (`POST /v1/comments`; the integration needs the
+/// "Insert comments" capability, and "Read comments" so a restarted copy does not repeat
+/// one). Off by default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySection {
+    /// How long before a booking's last window closes (and its targets stop) to comment on
+    /// its row, mentioning its creator: what stops when, and how to keep it (move the end
+    /// date). A duration between 1m and 24h, e.g. `"30m"`. Unset: no such comment. Once
+    /// per booking end; never while frozen; not when every target it keeps up stays up
+    /// for another booking.
+    #[serde(default)]
+    pub ending_soon: Option<String>,
+    /// Comment once on a row when what it booked becomes ready after waiting. Default false.
+    #[serde(default)]
+    pub ready: bool,
 }
 
 /// `[discovery]`: shared targets found by tag, and the tag key.

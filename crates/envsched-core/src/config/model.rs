@@ -163,6 +163,17 @@ pub struct Config {
     pub listen: std::net::SocketAddr,
     /// The lease that makes one copy active, if configured.
     pub lease: Option<LeaseSettings>,
+    /// Comments on rows.
+    pub notify: Notify,
+}
+
+/// `[notify]`, validated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Notify {
+    /// How long before a booking's last window closes to comment; `None`: never.
+    pub ending_soon: Option<SignedDuration>,
+    /// Comment when a booking becomes ready after waiting.
+    pub ready: bool,
 }
 
 /// Where to look for tagged resources, compiled from `[discovery]` and each environment's

@@ -15,7 +15,7 @@ use super::file::{
     API_2022_06_28, API_2025_09_03, API_2026_03_11, ConfigFile, DefaultsSection, HttpSection, LeaseSection,
     NotionSection, PricingSection, SafetySection, ScheduleSection, TagsSection,
 };
-use super::model::{Config, Discovery, LeaseSettings, Notion, NotionApi, Safety, Schedule, TagKeys};
+use super::model::{Config, Discovery, LeaseSettings, Notify, Notion, NotionApi, Safety, Schedule, TagKeys};
 use crate::cron::Cron;
 use crate::window::Calendar;
 
@@ -108,6 +108,10 @@ impl Validator {
         let lease = self.lease(f.aws.lease.as_ref());
         self.ecspresso(f);
         self.pricing(&f.pricing);
+        let ending_soon = f.notify.ending_soon.as_deref().map(|d| {
+            self.duration("notify.ending_soon", d, SignedDuration::from_mins(1), SignedDuration::from_hours(24))
+        });
+        let notify = Notify { ending_soon, ready: f.notify.ready };
         Some(Config {
             time_zone_name: f.time_zone.clone(),
             default_calendar: Calendar::whole_days(zone?),
@@ -124,6 +128,7 @@ impl Validator {
             ecspresso: f.ecspresso.clone(),
             listen: listen?,
             lease,
+            notify,
         })
     }
 

@@ -60,6 +60,7 @@ fn booking(from: i64, to: i64) -> Booking {
         feedback: None,
         last_edited: None,
         url: None,
+        creator: None,
     }
 }
 

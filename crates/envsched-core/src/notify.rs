@@ -1,0 +1,157 @@
+//! Notices for people, posted where they look (a comment on the booking's row).
+//!
+//! [`ending_soon`] is pure: the cycle's desired state + bookings + config + instant → the
+//! bookings whose **last** window closes within `[notify] ending_soon`, with the targets that
+//! will then stop. A target another booking keeps up past that instant does not stop, and a
+//! booking whose end stops nothing gets no notice. A window that is followed by another
+//! (tomorrow's operating hours of a multi-day booking) is not an end. [`Notice::key`] names
+//! one booking end: whoever posts remembers the keys it posted, so each end is noticed once;
+//! moving the end date makes a new key, and a new notice before the new end.
+//!
+//! [`ready`] gives, opt-in, one notice when a row's state becomes `ready` after waiting.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::booking::{Booking, BookingRef};
+use crate::config::Config;
+use crate::desired::{Desired, DesiredState, desired};
+
+/// What a notice says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// The booking's last window closes at `at`, and `targets` stop then.
+    EndingSoon,
+    /// What the booking asked for is up.
+    Ready,
+}
+
+/// One notice for one booking row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// What it says.
+    pub kind: NoticeKind,
+    /// The booking.
+    pub booking: BookingRef,
+    /// The row's creator (a Notion user id), mentioned in the comment.
+    pub creator: Option<String>,
+    /// When its targets stop (ending soon), or when the window that is now ready ends.
+    pub at: Timestamp,
+    /// The targets that stop then (ending soon), as `env:name` keys, sorted.
+    pub targets: Vec<String>,
+    /// The zone the row's times read in (its environment's).
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl Notice {
+    /// The notice's identity: one booking end (or one readiness) — post each key once.
+    pub fn key(&self) -> String {
+        let kind = match self.kind {
+            NoticeKind::EndingSoon => "ending-soon",
+            NoticeKind::Ready => "ready",
+        };
+        format!("{kind} {} {}", self.booking.id, self.at)
+    }
+
+    /// The comment's text after the mention: what happens when, and what to do. It ends
+    /// with the key, so a copy that restarts can see it was already said.
+    pub fn text(&self) -> String {
+        let when = self.at.to_zoned(self.zone.clone());
+        let zone = self.zone.iana_name().unwrap_or("UTC");
+        let (date, time) = (when.strftime("%Y-%m-%d"), when.strftime("%H:%M"));
+        match self.kind {
+            NoticeKind::EndingSoon => format!(
+                " this booking ends: {} stop at {time} ({zone}) on {date}. To keep them up, move the end of the booking's date later. — envsched [{}]",
+                self.targets.join(", "),
+                self.key()
+            ),
+            NoticeKind::Ready => format!(
+                " what this booking asked for is up, until {time} ({zone}) on {date}. — envsched [{}]",
+                self.key()
+            ),
+        }
+    }
+}
+
+/// The bookings whose last window closes within `ahead` of `now` and whose end stops
+/// something, given the cycle's `now_desired` (the desired state at `now`).
+pub fn ending_soon(
+    now_desired: &Desired,
+    bookings: &[Booking],
+    config: &Config,
+    now: Timestamp,
+    ahead: SignedDuration,
+) -> Vec<Notice> {
+    let (lead, linger) = (config.schedule.lead, config.schedule.linger);
+    let horizon = now.checked_add(ahead).unwrap_or(Timestamp::MAX);
+    // The desired state at each stop instant, computed once per instant.
+    let mut then: BTreeMap<Timestamp, Desired> = BTreeMap::new();
+    let mut notices: BTreeMap<(String, Timestamp), Notice> = BTreeMap::new();
+    for td in &now_desired.targets {
+        let Some(stop) = td.until.filter(|u| td.state == DesiredState::Up && *u > now && *u <= horizon) else {
+            continue;
+        };
+        let later = then.entry(stop).or_insert_with(|| desired(bookings, config, stop));
+        if later.targets.get(td.index).is_none_or(|t| t.state == DesiredState::Up) {
+            continue; // another booking (or a pin) keeps it up past the end
+        }
+        for r in &td.bookings {
+            let Some(b) = bookings.iter().find(|b| b.id == r.id) else { continue };
+            let env = td.target.environment.as_deref().or(b.environment.as_deref());
+            let calendar = config.calendar(env);
+            // Only the booking's own end: it is active until `stop` and opens no window after.
+            let ends_here = calendar.active_interval(&b.window, lead, linger, now).is_some_and(|iv| iv.end == stop)
+                && calendar.next_edge(&b.window, lead, linger, stop).is_none();
+            if !ends_here {
+                continue;
+            }
+            let n = notices.entry((b.id.clone(), stop)).or_insert_with(|| Notice {
+                kind: NoticeKind::EndingSoon,
+                booking: b.to_ref(),
+                creator: b.creator.clone(),
+                at: stop,
+                targets: Vec::new(),
+                zone: calendar.zone.clone(),
+            });
+            n.targets.push(td.target.key().to_string());
+        }
+    }
+    let mut out: Vec<Notice> = notices.into_values().collect();
+    for n in &mut out {
+        n.targets.sort();
+        n.targets.dedup();
+    }
+    out
+}
+
+/// One notice per booking whose row is told `ready` now after being told something else
+/// (waiting, starting) before: `told` are this cycle's texts by row id, and each booking's
+/// `feedback` is what its row said when it was read. The notice's instant is when the
+/// booking's current window ends (so each window is noticed once), `None` for none.
+pub fn ready(told: &[(String, String)], now_desired: &Desired, bookings: &[Booking], config: &Config) -> Vec<Notice> {
+    told.iter()
+        .filter(|(_, text)| text == "ready")
+        .filter_map(|(id, _)| {
+            let b = bookings.iter().find(|b| &b.id == id)?;
+            let before = b.feedback.as_deref().unwrap_or("");
+            if !(before.starts_with("waiting") || before.starts_with("starting")) {
+                return None;
+            }
+            let until = now_desired
+                .targets
+                .iter()
+                .filter(|t| t.bookings.iter().any(|r| &r.id == id))
+                .filter_map(|t| t.until)
+                .max()?;
+            Some(Notice {
+                kind: NoticeKind::Ready,
+                booking: b.to_ref(),
+                creator: b.creator.clone(),
+                at: until,
+                targets: Vec::new(),
+                zone: config.calendar(b.environment.as_deref()).zone.clone(),
+            })
+        })
+        .collect()
+}
