@@ -38,14 +38,14 @@ pub struct Notice {
     pub creator: Option<String>,
     /// When its targets stop (ending soon), or when the window that is now ready ends.
     pub at: Timestamp,
-    /// The targets that stop then (ending soon), as `env:name` keys, sorted.
+    /// The targets that stop then (ending soon), by name, sorted.
     pub targets: Vec<String>,
     /// The zone the row's times read in (its environment's).
     pub zone: jiff::tz::TimeZone,
 }
 
 impl Notice {
-    /// The notice's identity: one booking end (or one readiness) — post each key once.
+    /// The notice's identity: one booking end (or one window ready) — post each key once.
     pub fn key(&self) -> String {
         let kind = match self.kind {
             NoticeKind::EndingSoon => "ending-soon",
@@ -54,22 +54,29 @@ impl Notice {
         format!("{kind} {} {}", self.booking.id, self.at)
     }
 
-    /// The comment's text after the mention: what happens when, and what to do. It ends
-    /// with the key, so a copy that restarts can see it was already said.
-    pub fn text(&self) -> String {
+    /// The words that name this notice in its comment (`stop at 20:00 (Asia/Tokyo) on
+    /// 2026-11-24`): a comment holding them says it already, so a copy that restarts does
+    /// not say it twice.
+    pub fn phrase(&self) -> String {
         let when = self.at.to_zoned(self.zone.clone());
         let zone = self.zone.iana_name().unwrap_or("UTC");
         let (date, time) = (when.strftime("%Y-%m-%d"), when.strftime("%H:%M"));
         match self.kind {
+            NoticeKind::EndingSoon => format!("stop at {time} ({zone}) on {date}"),
+            NoticeKind::Ready => format!("is up, until {time} ({zone}) on {date}"),
+        }
+    }
+
+    /// The comment's text after `envsched: ` and the mention: what happens when, and what to
+    /// do. `date_property` is the row's date property (`notion.window_property`).
+    pub fn text(&self, date_property: &str) -> String {
+        match self.kind {
             NoticeKind::EndingSoon => format!(
-                " this booking ends: {} stop at {time} ({zone}) on {date}. To keep them up, move the end of the booking's date later. — envsched [{}]",
+                " {} {} when this booking ends. Move the end of {date_property} to keep them running.",
                 self.targets.join(", "),
-                self.key()
+                self.phrase()
             ),
-            NoticeKind::Ready => format!(
-                " what this booking asked for is up, until {time} ({zone}) on {date}. — envsched [{}]",
-                self.key()
-            ),
+            NoticeKind::Ready => format!(" what this booking asked for {}.", self.phrase()),
         }
     }
 }
@@ -114,7 +121,7 @@ pub fn ending_soon(
                 targets: Vec::new(),
                 zone: calendar.zone.clone(),
             });
-            n.targets.push(td.target.key().to_string());
+            n.targets.push(td.target.name.clone());
         }
     }
     let mut out: Vec<Notice> = notices.into_values().collect();

@@ -34,6 +34,8 @@ pub enum WakeReason {
     Resync,
     /// `schedule.summary` is due: a log line, no cycle.
     Summary,
+    /// A booking's end comes within `[notify] ending_soon`: a cycle that comments on its row.
+    Notice,
     /// The daemon started (the first cycle). Not computed by [`next_wake`].
     Startup,
     /// A Notion webhook event arrived. Not computed by [`next_wake`].
@@ -53,6 +55,7 @@ impl WakeReason {
             WakeReason::CycleRetry => "cycle-retry",
             WakeReason::Resync => "resync",
             WakeReason::Summary => "summary",
+            WakeReason::Notice => "notice",
             WakeReason::Startup => "startup",
             WakeReason::Webhook => "webhook",
             WakeReason::Lease => "lease",
@@ -116,6 +119,19 @@ pub fn next_wake(last: Last<'_>, state: &CycleState, config: &Config, now: Times
                 });
             if moving {
                 consider(now.checked_add(FOLLOW_UP.min(poll)).unwrap_or(now), WakeReason::FollowUp);
+            }
+            // An "ending soon" comment is due `ending_soon` before a target's bookings end.
+            if let Some(ahead) = config.notify.ending_soon {
+                let due = report
+                    .desired
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.until?.checked_sub(ahead).ok())
+                    .filter(|d| *d > now)
+                    .min();
+                if let Some(d) = due {
+                    consider(d, WakeReason::Notice);
+                }
             }
         }
     }

@@ -19,7 +19,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `client` | HTTP: queries, data-source discovery, rate limit, retries, deadline (a folder: `errors`, `write_back`, `admin` for init and sync-options) |
+//! | `client` | HTTP: queries, data-source discovery, rate limit, retries, deadline (a folder: `errors`, `write_back`, `admin` for init and sync-options, `comments` for `[notify]`) |
 //! | `parse` | query responses and pages into bookings |
 //! | `schema` | `check`: the database's properties, status and component options |
 //! | `setup` | `init`'s schema and `sync-options`' change, as JSON |
@@ -34,5 +34,5 @@ pub mod schema;
 pub mod setup;
 pub mod webhook;
 
-pub use client::{ApiError, NotionClient, RetryPolicy, WriteBack, token_from_env};
+pub use client::{ApiError, Notifier, NotionClient, RetryPolicy, Told, WriteBack, token_from_env};
 pub use parse::{ParseError, QueryPage, parse_page, parse_query_response};

@@ -267,3 +267,66 @@ aurora = { cluster_id = "stg-aurora" }
     let text = envsched_notion::schema::check_schema(&renamed, &config).render();
     assert!(text.contains("notion.status_property = \"ステータス\": no such property; status/select properties here: [\"状態\", \"環境\"]"), "{text}");
 }
+
+/// `[notify]`'s comment: the client's request has the recorded request's shape, the
+/// stand-in's answer the recorded response's; each notice is posted once, a restarted
+/// notifier finds it in the row's comments, and a missing capability names it.
+#[tokio::test]
+async fn comments_have_the_recorded_shapes_and_each_notice_is_posted_once() {
+    use envsched_core::notify::{Notice, NoticeKind};
+    let s = StandIn::start(TOKEN, rows()).await.unwrap();
+    let notion = envsched_core::config::Notion {
+        database_id: Some(DATABASE_ID.into()),
+        base_url: s.base_url.clone(),
+        requests_per_second: 1000.0,
+        ..envsched_core::config::Notion::default()
+    };
+    let client = envsched_notion::NotionClient::new(&notion, secrecy::SecretString::from(TOKEN)).unwrap();
+    let row = "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a701";
+    let notice = Notice {
+        kind: NoticeKind::EndingSoon,
+        booking: envsched_core::BookingRef { id: row.into(), title: "ServiceSite 検証".into() },
+        creator: Some("5a1d9c3e-7b2f-4e8a-9c6d-1f3b5e7a9c2d".into()),
+        at: "2026-11-26T11:00:00Z".parse().unwrap(),
+        targets: vec!["products/servicesite".into(), "services/creditcard".into()],
+        zone: jiff::tz::TimeZone::get("Asia/Tokyo").unwrap(),
+    };
+    let notifier = envsched_notion::Notifier::default();
+    let told = notifier.tell(&client, std::slice::from_ref(&notice), "期間").await;
+    assert_eq!((told.posted.len(), told.failed.len()), (1, 0), "{told:?}");
+    let sent = s.requests().into_iter().find(|r| r.method == "POST" && r.path == "/v1/comments").unwrap();
+    assert_same_shape(
+        "2026-03-11/comment-create-request.json",
+        &fixture("2026-03-11/comment-create-request.json"),
+        &sent.body,
+    );
+    let c = &s.comments()[0];
+    assert_same_shape(
+        "2026-03-11/comment-create-response.json",
+        &fixture("2026-03-11/comment-create-response.json"),
+        &{
+            let mut b = c.body.clone();
+            b["request_id"] = json!("x");
+            b
+        },
+    );
+    assert_eq!(c.mentions, ["5a1d9c3e-7b2f-4e8a-9c6d-1f3b5e7a9c2d"]);
+    assert_eq!(
+        c.text,
+        "envsched: @利用者 A products/servicesite, services/creditcard stop at 20:00 (Asia/Tokyo) on 2026-11-26 when this booking ends. Move the end of 期間 to keep them running."
+    );
+    // Again in this process: nothing; in a new one (a restart): found in the comments.
+    assert!(notifier.tell(&client, std::slice::from_ref(&notice), "期間").await.posted.is_empty());
+    let restarted = envsched_notion::Notifier::default();
+    let told = restarted.tell(&client, std::slice::from_ref(&notice), "期間").await;
+    assert_eq!((told.posted.len(), told.already), (0, 1));
+    assert_eq!(s.comments().len(), 1);
+    // Without the capability: a failure naming it, retried by the next round.
+    s.set_comments_allowed(false);
+    let other = Notice { at: "2026-11-27T11:00:00Z".parse().unwrap(), ..notice.clone() };
+    let told = notifier.tell(&client, std::slice::from_ref(&other), "期間").await;
+    assert_eq!(told.failed.len(), 1);
+    assert!(told.failed[0].1.contains("\"Insert comments\""), "{:?}", told.failed);
+    s.set_comments_allowed(true);
+    assert_eq!(notifier.tell(&client, &[other], "期間").await.posted.len(), 1);
+}

@@ -39,10 +39,12 @@ use tokio::time::Instant;
 use crate::parse::{ErrorObject, parse_query_response};
 
 mod admin;
+mod comments;
 mod errors;
 mod write_back;
 
 pub use admin::{ChildDatabase, Database};
+pub use comments::{Notifier, PREFIX, Told};
 
 use errors::describe;
 pub use errors::{ApiError, RetryPolicy};
@@ -98,6 +100,8 @@ pub struct NotionClient {
     /// The status property's type (`status` or `select`), read from the schema once: the
     /// query filter must name it.
     status_kind: Mutex<Option<String>>,
+    /// The notices posted so far (`[notify]`).
+    notifier: Notifier,
 }
 
 impl fmt::Debug for NotionClient {
@@ -156,6 +160,7 @@ impl NotionClient {
             deadline: notion.fetch_deadline,
             shown: Mutex::new(Shown::default()),
             status_kind: Mutex::new(None),
+            notifier: Notifier::default(),
         })
     }
 
@@ -169,6 +174,11 @@ impl NotionClient {
         let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
         shown.text.clear();
         shown.stamp.clear();
+    }
+
+    /// Comments each of `notices` on its row once (see [`Notifier`]).
+    pub async fn notify(&self, notices: &[envsched_core::notify::Notice]) -> Told {
+        self.notifier.tell(self, notices, &self.notion.window_property).await
     }
 
     /// Replaces the retry policy (tests use short delays).

@@ -6,7 +6,7 @@
 //!
 //! | version | endpoint |
 //! |---|---|
-//! | all three | `GET /v1/pages/{id}`, `PATCH /v1/pages/{id}` (rich_text write-back), `GET /v1/blocks/{id}/children` (a shared page's `child_database` blocks), `POST /v1/databases` |
+//! | all three | `GET /v1/pages/{id}`, `PATCH /v1/pages/{id}` (rich_text write-back), `GET /v1/blocks/{id}/children` (a shared page's `child_database` blocks), `POST /v1/databases`, `POST /v1/comments`, `GET /v1/comments?block_id=` |
 //! | 2022-06-28 | `PATCH /v1/databases/{id}` (select and multi-select options) |
 //! | 2025-09-03, 2026-03-11 | `PATCH /v1/data_sources/{id}` (select and multi-select options) |
 //! | 2022-06-28 | `GET /v1/databases/{id}` (schema), `POST /v1/databases/{id}/query` |
@@ -29,8 +29,10 @@
 //! | `query` | queries: page size, cursors, the status filter, the result cap |
 //! | `shapes` | the JSON of databases, data sources, schemas and pages, per version |
 //! | `setup` | `init` and `sync-options`: a page's databases, creating one, replacing options |
+//! | `comments` | comments on rows: adding one, listing a row's |
 
 mod call;
+mod comments;
 mod faults;
 mod query;
 mod routes;
@@ -54,6 +56,8 @@ pub const DATA_SOURCE_ID: &str = "2b4e6a17-3c5d-81a9-b6c4-000c2f7e9d18";
 pub const SECOND_DATA_SOURCE_ID: &str = "2b4e6a17-3c5d-81c7-a0d2-000b9e4f1a63";
 /// The page the database sits on, shared with the integration.
 pub const PARENT_PAGE: &str = "2b4e6a17-3c5d-8012-8e4f-c9a1d3b5e7f0";
+/// The person who created the database and its rows.
+pub const OWNER: &str = "5a1d9c3e-7b2f-4e8a-9c6d-1f3b5e7a9c2d";
 /// The integration's bot user (last editor of written-back rows).
 const BOT_USER: &str = "b7e9f1a3-5c2d-4e6f-9a8b-0c1d2e3f4a5b";
 
@@ -124,6 +128,19 @@ pub struct Created {
     pub properties: serde_json::Map<String, Value>,
 }
 
+/// A comment added to a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    /// The row.
+    pub page_id: String,
+    /// Its plain text, mentions shown as Notion renders them (`@name`).
+    pub text: String,
+    /// The users it mentions.
+    pub mentions: Vec<String>,
+    /// The comment object as served.
+    pub body: Value,
+}
+
 /// A request the stand-in received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -166,6 +183,10 @@ struct Inner {
     /// The default database's component options once a PATCH set them (until then, the
     /// rows' components).
     component_options: Option<Vec<Value>>,
+    /// Comments on rows, oldest first.
+    comments: Vec<Comment>,
+    /// The integration may read and insert comments.
+    comments_allowed: bool,
 }
 
 impl Inner {
@@ -212,6 +233,8 @@ impl StandIn {
             shared_pages: vec![PARENT_PAGE.to_string()],
             created: Vec::new(),
             component_options: None,
+            comments: Vec::new(),
+            comments_allowed: true,
         }));
         let app = routes::router(inner.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
@@ -287,6 +310,16 @@ impl StandIn {
     /// The databases made through the API so far.
     pub fn created(&self) -> Vec<Created> {
         self.lock().created.clone()
+    }
+
+    /// The comments added so far, oldest first.
+    pub fn comments(&self) -> Vec<Comment> {
+        self.lock().comments.clone()
+    }
+
+    /// Gives or takes the "read/insert comments" capabilities (taken: 403).
+    pub fn set_comments_allowed(&self, on: bool) {
+        self.lock().comments_allowed = on;
     }
 
     /// The default database's component option names now.

@@ -21,6 +21,7 @@ pub(super) fn router(state: Shared) -> Router {
         .route("/v1/databases/{id}/query", post(query_database))
         .route("/v1/data_sources/{id}", get(retrieve_data_source).patch(update_data_source))
         .route("/v1/blocks/{id}/children", get(super::setup::children))
+        .route("/v1/comments", post(super::comments::create).get(super::comments::list))
         .route("/v1/data_sources/{id}/query", post(query_data_source))
         .route("/v1/pages/{id}", get(retrieve_page).patch(update_page))
         .fallback(not_a_route)

@@ -4,10 +4,7 @@
 use envsched_core::NotionApi;
 use serde_json::{Value, json};
 
-use super::{DATA_SOURCE_ID, DATABASE_ID, Inner, PARENT_PAGE, Row, SECOND_DATA_SOURCE_ID};
-
-/// The person who created the database and its rows.
-const OWNER: &str = "5a1d9c3e-7b2f-4e8a-9c6d-1f3b5e7a9c2d";
+use super::{DATA_SOURCE_ID, DATABASE_ID, Inner, OWNER, PARENT_PAGE, Row, SECOND_DATA_SOURCE_ID};
 
 /// What databases and data sources share: the booking table's name, icon, authorship and
 /// the flags every object carries (`archived` only before 2026-03-11).

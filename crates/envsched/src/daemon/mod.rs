@@ -21,11 +21,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use envsched_aws::{Fence, LeaseError, LeaseView};
+use envsched_core::notify::{self, Notice};
 use envsched_core::{
     Action, Booking, BookingSource, Clock, Config, CycleError, CycleState, Discovery, Fleet, FleetError, Last, Mode,
     Observed, Outcome, Problem, Report, SourceError, TargetSet, Wake, WakeReason, next_wake, reconcile,
 };
-use envsched_notion::{NotionClient, WriteBack};
+use envsched_notion::{NotionClient, Told, WriteBack};
 use jiff::Timestamp;
 use tokio::sync::{Notify, watch};
 
@@ -226,11 +227,17 @@ pub trait Rows: BookingSource {
     fn write_back(&self, texts: &[(String, String)], live: &[Booking]) -> impl Future<Output = WriteBack>;
     /// Forgets what was learned between fetches (a resync); see [`NotionClient::forget`].
     fn forget(&self);
+    /// Comments each notice on its row once; see [`NotionClient::notify`].
+    fn notify(&self, notices: &[Notice]) -> impl Future<Output = Told>;
 }
 
 impl Rows for NotionClient {
     fn write_back(&self, texts: &[(String, String)], live: &[Booking]) -> impl Future<Output = WriteBack> {
         NotionClient::write_back(self, texts, live)
+    }
+
+    fn notify(&self, notices: &[Notice]) -> impl Future<Output = Told> {
+        NotionClient::notify(self, notices)
     }
 
     fn forget(&self) {
@@ -493,9 +500,47 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
                 self.shared.stopping.store(true, Ordering::SeqCst);
                 self.fleet.halt();
                 tracing::info!("Stopping: the write-back to Notion stops here; the next envsched tells the remaining rows");
+                return Some(started.elapsed());
             }
         }
+        self.give_notices(report, &texts).await;
         Some(started.elapsed())
+    }
+
+    /// `[notify]`: comments on the rows whose booking ends soon (or, opt-in, became ready),
+    /// once each. Only after a cycle that was not frozen (the caller's write-back gate).
+    async fn give_notices(&mut self, report: &Report, texts: &[(String, String)]) {
+        let (config, bookings) = (self.config, &self.state.last_bookings);
+        if report.plan.frozen.is_some() {
+            return;
+        }
+        let mut notices = Vec::new();
+        if let Some(ahead) = config.notify.ending_soon {
+            notices.extend(notify::ending_soon(&report.desired, bookings, config, report.at, ahead));
+        }
+        if config.notify.ready {
+            notices.extend(notify::ready(texts, &report.desired, bookings, config));
+        }
+        if notices.is_empty() {
+            return;
+        }
+        let told = tokio::select! {
+            told = self.rows.notify(&notices) => told,
+            _ = self.stop.wait_for(|s| *s) => return,
+        };
+        for (row, text) in &told.posted {
+            telemetry::NoticePosted { row, text }.emit();
+        }
+        if !told.failed.is_empty() {
+            let (row, why) = &told.failed[0];
+            tracing::warn!(
+                failed = told.failed.len() as u64,
+                row = row.as_str(),
+                error = why.as_str(),
+                "Could not comment on {} row(s); trying again next cycle",
+                told.failed.len()
+            );
+        }
     }
 
     /// The cycle's log line and metrics, freezes and problems logged when they change, and

@@ -67,10 +67,11 @@ fn booking(from: i64, to: i64) -> Booking {
 /// What one write-back told: when, and `(row id, text)` per row.
 type Told = (Timestamp, Vec<(String, String)>);
 
-/// The rows, scripted, with what the loop told them.
+/// The rows, scripted, with what the loop told them and the notices it gave (when, key).
 struct Script {
     source: ScriptedSource,
     told: Mutex<Vec<Told>>,
+    notices: Mutex<Vec<(Timestamp, String)>>,
     clock: SimClock,
 }
 
@@ -87,6 +88,19 @@ impl Rows for Script {
     }
 
     fn forget(&self) {}
+
+    async fn notify(&self, notices: &[envsched_core::notify::Notice]) -> envsched_notion::Told {
+        let mut given = self.notices.lock().unwrap();
+        let mut told = envsched_notion::Told::default();
+        for n in notices {
+            // Once per key, as the real notifier does.
+            if !given.iter().any(|(_, k)| *k == n.key()) {
+                given.push((self.clock.now(), n.key()));
+                told.posted.push((n.booking.id.clone(), n.text("期間")));
+            }
+        }
+        told
+    }
 }
 
 /// One world on the paused clock: config, rows, fleet.
@@ -98,12 +112,16 @@ struct World {
 }
 
 fn world(rows: Vec<Booking>, edits: Vec<(Timestamp, RowEdit)>) -> World {
-    let config = Config::from_toml(CONFIG, "test").unwrap();
+    world_with(CONFIG, rows, edits)
+}
+
+fn world_with(config: &str, rows: Vec<Booking>, edits: Vec<(Timestamp, RowEdit)>) -> World {
+    let config = Config::from_toml(config, "test").unwrap();
     let clock = SimClock::following_tokio(t0());
     let observed: Observed = serde_json::from_str(OBSERVED).unwrap();
     let source = ScriptedSource::new(clock.clone(), config.notion.active_statuses.clone(), rows, edits);
     let fleet = SandboxFleet::new(&observed, clock.clone(), Timing::default());
-    let rows = Script { source, told: Mutex::new(Vec::new()), clock: clock.clone() };
+    let rows = Script { source, told: Mutex::new(Vec::new()), notices: Mutex::new(Vec::new()), clock: clock.clone() };
     World { config, clock, rows, fleet: LoggedFleet { inner: fleet, shared: std::sync::Arc::new(Shared::default()) } }
 }
 
@@ -225,4 +243,36 @@ async fn a_notion_outage_freezes_the_loop_retries_sooner_than_the_poll_and_recov
         assert!(w.fleet.shared.status.read().unwrap().error.is_none(), "recovered once Notion answers");
     })
     .await;
+}
+
+/// `[notify] ending_soon = "30m"`: the loop wakes 30 minutes before the booking's end
+/// (polls are an hour apart) and gives one notice, not one per cycle; during a Notion outage
+/// over that instant it gives none, and gives it once the bookings can be read again.
+#[tokio::test(start_paused = true)]
+async fn ending_soon_is_given_once_thirty_minutes_before_the_end_and_never_while_frozen() {
+    let config = format!("[notify]\nending_soon = \"30m\"\n{CONFIG}");
+    let w = world_with(&config, vec![booking(-30, 120)], vec![]);
+    w.run(async |w: &World| {
+        w.until(at(89)).await;
+        assert!(w.rows.notices.lock().unwrap().is_empty(), "not before end − 30m");
+        w.until(at(91)).await;
+        assert_eq!(w.rows.notices.lock().unwrap().iter().map(|n| n.0).collect::<Vec<_>>(), [at(90)], "at end − 30m");
+        w.until(at(130)).await;
+    })
+    .await;
+    assert_eq!(w.rows.notices.lock().unwrap().len(), 1, "once, whatever the cycles after it");
+
+    // Notion is down from 85 to 100: the notice waits for a cycle that read the bookings.
+    let down = SourceError::Unavailable { message: "HTTP 503".into() };
+    let w =
+        world_with(&config, vec![booking(-30, 120)], vec![(at(85), RowEdit::Fail(down)), (at(100), RowEdit::Recover)]);
+    w.run(async |w: &World| {
+        w.until(at(99)).await;
+        assert!(w.rows.notices.lock().unwrap().is_empty(), "nothing while frozen");
+        w.until(at(118)).await;
+    })
+    .await;
+    let given = w.rows.notices.lock().unwrap().clone();
+    assert_eq!(given.len(), 1, "{given:?}");
+    assert!(given[0].0 >= at(100) && given[0].0 < at(120), "given after the outage, before the end: {given:?}");
 }

@@ -127,6 +127,22 @@ impl CycleCompleted<'_> {
     }
 }
 
+/// A `[notify]` comment was added to a row.
+pub struct NoticePosted<'a> {
+    /// The row (page id).
+    pub row: &'a str,
+    /// The comment's text after the mention.
+    pub text: &'a str,
+}
+
+impl NoticePosted<'_> {
+    /// One info line and the counter.
+    pub fn emit(self) {
+        counter!("envsched_notices_total").increment(1);
+        tracing::info!(row = self.row, "Commented on the row:{}", self.text);
+    }
+}
+
 /// The problems of a cycle, logged when they change (not every cycle).
 pub struct ProblemsChanged<'a> {
     /// The problems now.
