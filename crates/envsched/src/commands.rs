@@ -331,12 +331,15 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     let client = inputs::notion(&config)?;
     let rt = runtime()?;
     // Notion first; its failure is reported, and AWS is still checked.
-    let notion = match rt.block_on(client.schema()) {
+    let mut notion = match rt.block_on(client.schema()) {
         Ok(props) => envsched_notion::schema::check_schema(&props, &config),
         Err(e) => SchemaReport {
             findings: vec![Finding { level: Level::Error, text: format!("Notion cannot be read: {e}") }],
         },
     };
+    if config.notify.ending_soon.is_some() || config.notify.ready {
+        notion.findings.push(rt.block_on(crate::setup::comments_capability(&client)));
+    }
     outln!(
         "Notion database {} (API {}) against {}:",
         config.notion.database_id.as_deref().unwrap_or("?"),
@@ -513,6 +516,7 @@ async fn demo_week(
     // Titles and environments of every row seen, to name rows that have left the live set.
     let mut seen: std::collections::HashMap<String, (String, Option<String>)> = std::collections::HashMap::new();
     let mut written = 0usize;
+    let mut comments: Vec<(jiff::Timestamp, String, String)> = Vec::new();
     let sim = envsched_sandbox::demo::run(world, &standin, &client, async |report, bookings| {
         // Never while frozen: an empty, suspicious fetch would tell every row "ended".
         let Some(texts) = report.row_texts(bookings, &world.fleet.snapshot(), &world.config) else {
@@ -523,19 +527,37 @@ async fn demo_week(
         }
         let wb = client.write_back(&texts, bookings).await;
         written += wb.written;
-        wb.rows
-            .into_iter()
-            // "starting 3/5" changes every minute or two: Notion shows it, the timeline skips it.
-            .filter(|(_, text)| !text.starts_with("starting"))
-            .filter_map(|(id, text)| {
-                let (title, environment) = seen.get(&id)?.clone();
-                Some(envsched_sandbox::demo::Event {
+        // `[notify]`, as the daemon gives it: never while frozen (row_texts said so above).
+        let mut events = Vec::new();
+        if let Some(ahead) = world.config.notify.ending_soon {
+            let notices =
+                envsched_core::notify::ending_soon(&report.desired, bookings, &world.config, report.at, ahead);
+            let told = client.notify(&notices).await;
+            for (id, text) in told.posted {
+                let (title, environment) = seen.get(&id).cloned().unwrap_or_default();
+                comments.push((report.at, id, text.clone()));
+                events.push(envsched_sandbox::demo::Event {
                     at: report.at,
                     environment,
-                    text: format!("✎ Notion «{title}»: {text}"),
-                })
-            })
-            .collect()
+                    text: format!("💬 Notion «{title}»: {}@creator{text}", envsched_notion::client::PREFIX),
+                });
+            }
+        }
+        events.extend(
+            wb.rows
+                .into_iter()
+                // "starting 3/5" changes every minute or two: Notion shows it, the timeline skips it.
+                .filter(|(_, text)| !text.starts_with("starting"))
+                .filter_map(|(id, text)| {
+                    let (title, environment) = seen.get(&id)?.clone();
+                    Some(envsched_sandbox::demo::Event {
+                        at: report.at,
+                        environment,
+                        text: format!("✎ Notion «{title}»: {text}"),
+                    })
+                }),
+        );
+        events
     })
     .await?;
     let requests = standin.requests();
@@ -543,6 +565,8 @@ async fn demo_week(
         queries: requests.iter().filter(|r| r.path.ends_with("/query")).count(),
         patches: written,
         failed: requests.iter().filter(|r| r.status >= 400).count(),
+        // What the stand-in holds, in the order given, with the mention as Notion shows it.
+        comments: comments.iter().zip(standin.comments()).map(|((at, row, _), c)| (*at, row.clone(), c.text)).collect(),
     };
     Ok((sim, usage))
 }

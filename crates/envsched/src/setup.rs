@@ -5,7 +5,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
+use envsched_core::BookingSource;
 use envsched_notion::NotionClient;
+use envsched_notion::schema::{Finding, Level};
 use envsched_notion::setup::{OptionsChange, database_properties};
 
 use crate::cli::{InitArgs, SyncOptionsArgs};
@@ -115,4 +117,32 @@ pub fn sync_options(a: SyncOptionsArgs) -> Result<ExitCode> {
         outln!("Added; every existing option was kept.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `check` with `[notify]` on: whether the integration may read a row's comments (what a
+/// restarted copy does before commenting). "Insert comments" can only be proven by adding
+/// one, so it is named, not tried.
+pub async fn comments_capability(client: &NotionClient) -> Finding {
+    let row = match client.fetch().await {
+        Ok(rows) => rows.into_iter().next(),
+        Err(e) => {
+            return Finding {
+                level: Level::Warning,
+                text: format!("[notify]: comments not checked, the rows cannot be read: {e}"),
+            };
+        }
+    };
+    let Some(row) = row else {
+        return Finding {
+            level: Level::Warning,
+            text: "[notify]: no live row to read the comments of; give the integration \"Read comments\" and \"Insert comments\"".into(),
+        };
+    };
+    match client.comment_texts(&row.id).await {
+        Ok(_) => Finding {
+            level: Level::Ok,
+            text: "[notify]: the integration reads comments (it needs \"Insert comments\" too, which only a comment proves)".into(),
+        },
+        Err(e) => Finding { level: Level::Error, text: format!("[notify] is on, but {e}") },
+    }
 }

@@ -442,6 +442,52 @@ fn the_demo_reports_no_missed_minutes_and_a_fraction_of_always_on() {
             .iter()
             .any(|e| e["text"] == "✎ Notion «[A] ServiceSite 改修»: waiting for db/aurora")
     );
+    // "Ending soon": one comment per booking end that stops something, mentioning the row's
+    // creator, 30 minutes before the stop at most, and none during the outage.
+    let events = v["events"].as_array().unwrap();
+    let at_text = |needle: &str| -> jiff::Timestamp {
+        events.iter().find(|e| e["text"].as_str().unwrap().starts_with(needle)).unwrap()["at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (outage, back) = (at_text("FROZEN"), at_text("bookings readable again"));
+    let comments = v["notion"]["comments"].as_array().unwrap();
+    let mut rows = std::collections::BTreeSet::new();
+    for c in comments {
+        let (at, text): (jiff::Timestamp, &str) =
+            (c["at"].as_str().unwrap().parse().unwrap(), c["text"].as_str().unwrap());
+        assert!(text.starts_with("envsched: @利用者 A "), "mentions the creator: {text}");
+        assert!(!(outage..back).contains(&at), "posted during the outage: {c}");
+        let (time, date) = {
+            let rest = text.split(" stop at ").nth(1).unwrap();
+            (&rest[..5], rest.split(" on ").nth(1).unwrap().get(..10).unwrap())
+        };
+        let stop: jiff::Timestamp =
+            format!("{date}T{time}:00+09:00[Asia/Tokyo]").parse::<jiff::Zoned>().unwrap().timestamp();
+        let ahead = stop.duration_since(at);
+        assert!(ahead > jiff::SignedDuration::ZERO && ahead <= jiff::SignedDuration::from_mins(30), "{c}");
+        assert!(rows.insert(c["row"].as_str().unwrap()), "two comments for one row's end: {c}");
+    }
+    // Every booking that ends in the week gets one — except the cancelled ポイント改修, the
+    // open-ended 共通基盤 and 旧管理画面の調査, whose only component selects nothing.
+    let ending: std::collections::BTreeSet<&str> = v["bookings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| {
+            !["[B] ポイント改修", "[QA] 共通基盤（期間なし）", "[C] 旧管理画面の調査"]
+                .contains(&b["title"].as_str().unwrap())
+        })
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rows, ending);
+    // The one due at 19:30 on Thursday, in the outage, came once it ended, before 20:00.
+    assert!(
+        comments.iter().any(|c| c["at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap() == back),
+        "{comments:?}"
+    );
     // The weekend booking ran outside operating hours, exactly as booked (Sat 10:00 – Sun 18:00).
     let weekend = v["bookings"].as_array().unwrap().iter().find(|b| b["title"] == "[C] 週末リリース検証").unwrap();
     assert_eq!(weekend["booked_minutes"], 32 * 60);

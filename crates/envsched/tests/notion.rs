@@ -423,3 +423,25 @@ fn sync_options_adds_the_missing_keeps_the_rest_and_a_second_run_changes_nothing
         assert_eq!(patches(), 1, "{version}: the second run sent no PATCH");
     }
 }
+
+/// With `[notify]` on, `check` says whether the integration may read comments, and names
+/// the capabilities when it may not.
+#[test]
+fn check_with_notify_on_names_the_comment_capabilities() {
+    let w = world();
+    let text = std::fs::read_to_string(w.dir.path().join("config.toml")).unwrap();
+    std::fs::write(w.dir.path().join("config.toml"), format!("{text}\n[notify]\nending_soon = \"30m\"\n")).unwrap();
+    let check = || envsched(w.dir.path(), &["check", "--config", "config.toml", "--observed", "observed.json"]);
+    let out = String::from_utf8_lossy(&check().stdout).to_string();
+    assert!(out.contains("ok      [notify]: the integration reads comments"), "{out}");
+    w.standin.set_comments_allowed(false);
+    let o = check();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("ERROR   [notify] is on, but")
+            && out.contains("HTTP 403 restricted_resource: reading the row's comments"),
+        "{out}"
+    );
+    assert!(out.contains("\"Read comments\" and \"Insert comments\""), "{out}");
+}

@@ -299,8 +299,9 @@ fn week() -> Week {
                 Some(("2026-11-27T19:00:00.000+09:00", Some("2026-11-27T22:00:00.000+09:00"))),
             )),
         ),
-        (jst(2026, 11, 26, 14, 0), DemoEdit::Outage(503)),
-        (jst(2026, 11, 26, 14, 6), DemoEdit::OutageEnds),
+        // Just when two bookings' "ending soon" comments fall due (19:30 for 20:00).
+        (jst(2026, 11, 26, 19, 27), DemoEdit::Outage(503)),
+        (jst(2026, 11, 26, 19, 33), DemoEdit::OutageEnds),
     ];
     let deploys = vec![(jst(2026, 11, 25, 15, 0), "stg4".to_string(), "campaign-web".to_string(), 1)];
     (rows, edits, deploys)

@@ -13,7 +13,7 @@ use super::fit;
 const LABEL: usize = 34;
 
 /// How the demo used the Notion API (through the stand-in).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct NotionUse {
     /// Query requests (one per cycle with ≤ 100 live rows; retries included).
     pub queries: usize,
@@ -21,6 +21,8 @@ pub struct NotionUse {
     pub patches: usize,
     /// Requests answered with an error (the outage).
     pub failed: usize,
+    /// `[notify]` comments added to rows: when, the row, the comment's text.
+    pub comments: Vec<(jiff::Timestamp, String, String)>,
 }
 
 /// Events, the week chart per environment, and the report.
@@ -52,8 +54,11 @@ pub fn text(sim: &Simulation, config: &Config, width: usize, elapsed: Duration, 
     s.push_str(&report(sim, elapsed));
     let _ = writeln!(
         s,
-        "  Notion (a local stand-in, through the real client): {} queries, {} rows told their state, {} requests failed during the outage",
-        notion.queries, notion.patches, notion.failed
+        "  Notion (a local stand-in, through the real client): {} queries, {} rows told their state, {} \"ending soon\" comments, {} requests failed during the outage",
+        notion.queries,
+        notion.patches,
+        notion.comments.len(),
+        notion.failed
     );
     s
 }
@@ -207,7 +212,12 @@ pub fn json(sim: &Simulation, notion: &NotionUse) -> Value {
     let r = &sim.report;
     let (u, cost) = (&r.usage, r.cost());
     json!({
-        "notion": {"queries": notion.queries, "rows_told": notion.patches, "failed_requests": notion.failed},
+        "notion": {
+            "queries": notion.queries,
+            "rows_told": notion.patches,
+            "failed_requests": notion.failed,
+            "comments": notion.comments.iter().map(|(at, row, text)| serde_json::json!({"at": at.to_string(), "row": row, "text": text})).collect::<Vec<_>>(),
+        },
         "start": sim.start.to_string(),
         "minutes": sim.minutes,
         "report": {
