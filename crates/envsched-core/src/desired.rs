@@ -199,11 +199,11 @@ fn uncovered_holidays(config: &Config, at: Timestamp) -> Vec<Problem> {
     for env in &config.environments {
         if let Some(h) = env.calendar.holidays {
             let year = env.calendar.local_date(at).year();
-            if !h.covers(year) {
+            if !env.calendar.covers_holidays(year) {
                 problems.push(Problem::environment(
                     &env.name,
                     format!("the built-in {:?} holiday calendar does not cover {year}; those holidays are treated as working days", h.name()),
-                    "upgrade envsched, or list the year's holidays in skip_dates",
+                    "point holidays_csv at the Cabinet Office's syukujitsu.csv, upgrade envsched, or list the year's holidays in skip_dates",
                 ));
             }
         }

@@ -22,7 +22,15 @@
 //! 2024–2027. Outside the covered years [`HolidayCalendar::covers`] is false and the
 //! desired-state computation reports a problem for the environment (and treats those dates
 //! as ordinary days).
+//!
+//! # The official list (`holidays_csv`)
+//!
+//! An environment may also point at a copy of the Cabinet Office's `syukujitsu.csv`
+//! ([`Official::parse_csv`]): for every year that file lists, its dates replace the rule's
+//! (the official list wins, should an equinox ever fall on another day than the rule says);
+//! other years follow the rule.
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use jiff::civil::{Date, Weekday, date};
@@ -129,6 +137,65 @@ impl HolidayCalendar {
             Self::Jp => (JP_FIRST_YEAR..=JP_LAST_YEAR).contains(&year),
         }
     }
+}
+
+/// An official list of holidays: the Cabinet Office's `syukujitsu.csv` (内閣府「国民の祝日に
+/// ついて」), one `YYYY/M/D,名称` line per day off after a header line, in Shift_JIS with CRLF
+/// line ends as published (a UTF-8 copy reads the same: only the ASCII date column is read).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Official {
+    /// The years the list has at least one date in: for those, it is the whole truth.
+    pub years: BTreeSet<i16>,
+    /// Its days off (substitute holidays and 国民の休日 included, named 休日 there).
+    pub dates: BTreeSet<Date>,
+}
+
+impl Official {
+    /// Reads the CSV's bytes. A line whose first field is not a date is an error naming the
+    /// line, except the header (line 1); an empty list is an error.
+    pub fn parse_csv(bytes: &[u8]) -> Result<Official, String> {
+        let mut out = Official::default();
+        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let field = line.split(|b| *b == b',').next().unwrap_or_default();
+            match std::str::from_utf8(field).ok().and_then(parse_slash_date) {
+                Some(d) => {
+                    out.years.insert(d.year());
+                    out.dates.insert(d);
+                }
+                None if i == 0 => {} // the header: 国民の祝日・休日月日,国民の祝日・休日名称
+                None => {
+                    return Err(format!(
+                        "line {}: {:?} is not a date (the file should be the Cabinet Office's syukujitsu.csv: YYYY/M/D,name)",
+                        i + 1,
+                        String::from_utf8_lossy(field)
+                    ));
+                }
+            }
+        }
+        if out.dates.is_empty() {
+            return Err("no holiday dates in the file (expected lines like 2027/3/21,春分の日)".into());
+        }
+        Ok(out)
+    }
+
+    /// Whether the list speaks for `year`.
+    pub fn covers(&self, year: i16) -> bool {
+        self.years.contains(&year)
+    }
+}
+
+/// `2027/3/21` (or `2027-03-21`).
+fn parse_slash_date(s: &str) -> Option<Date> {
+    let mut parts = s.trim().split(['/', '-']);
+    let (y, m, d) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Date::new(y, m, d).ok()
 }
 
 #[cfg(test)]
@@ -247,6 +314,90 @@ mod tests {
         for y in JP_FIRST_YEAR..=JP_LAST_YEAR {
             let n = jp_year(y).iter().filter(|(_, name)| *name != "休日").count();
             assert_eq!(n, 16, "{y}");
+        }
+    }
+
+    /// 2028–2030 as published ahead of the official 暦要項 by the holiday_jp dataset
+    /// (github.com/holiday-jp/holiday_jp, `holidays.yml`), whose equinox days agree with the
+    /// National Astronomical Observatory's formula (国立天文台 暦計算室); the Cabinet Office
+    /// CSV lists a year only from the February before it.
+    #[test]
+    fn the_rule_gives_the_published_dates_for_2028_to_2030() {
+        let published: [(i16, &[(i8, i8)]); 3] = [
+            (
+                2028,
+                &[
+                    (1, 1),
+                    (1, 10),
+                    (2, 11),
+                    (2, 23),
+                    (3, 20),
+                    (4, 29),
+                    (5, 3),
+                    (5, 4),
+                    (5, 5),
+                    (7, 17),
+                    (8, 11),
+                    (9, 18),
+                    (9, 22),
+                    (10, 9),
+                    (11, 3),
+                    (11, 23),
+                ],
+            ),
+            (
+                2029,
+                &[
+                    (1, 1),
+                    (1, 8),
+                    (2, 11),
+                    (2, 12),
+                    (2, 23),
+                    (3, 20),
+                    (4, 29),
+                    (4, 30),
+                    (5, 3),
+                    (5, 4),
+                    (5, 5),
+                    (7, 16),
+                    (8, 11),
+                    (9, 17),
+                    (9, 23),
+                    (9, 24),
+                    (10, 8),
+                    (11, 3),
+                    (11, 23),
+                ],
+            ),
+            (
+                2030,
+                &[
+                    (1, 1),
+                    (1, 14),
+                    (2, 11),
+                    (2, 23),
+                    (3, 20),
+                    (4, 29),
+                    (5, 3),
+                    (5, 4),
+                    (5, 5),
+                    (5, 6),
+                    (7, 15),
+                    (8, 11),
+                    (8, 12),
+                    (9, 16),
+                    (9, 23),
+                    (10, 14),
+                    (11, 3),
+                    (11, 4),
+                    (11, 23),
+                ],
+            ),
+        ];
+        for (y, days) in published {
+            let want: Vec<Date> = days.iter().map(|(m, d)| date(y, *m, *d)).collect();
+            let got: Vec<Date> = jp_year(y).into_iter().map(|(d, _)| d).collect();
+            assert_eq!(got, want, "{y}");
         }
     }
 

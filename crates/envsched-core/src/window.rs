@@ -132,6 +132,9 @@ pub struct Calendar {
     pub hours: Option<OperatingHours>,
     /// Public holidays that are not operating days.
     pub holidays: Option<HolidayCalendar>,
+    /// The official list that replaces the built-in rule for the years it lists
+    /// (`holidays_csv`), once loaded.
+    pub official: Option<std::sync::Arc<crate::holidays::Official>>,
     /// Dates that are not operating days (e.g. the office's year-end closure).
     pub skip_dates: BTreeSet<Date>,
 }
@@ -142,7 +145,7 @@ pub const EDGE_HORIZON: SignedDuration = SignedDuration::from_hours(8 * 24);
 impl Calendar {
     /// A calendar of whole days in `zone`, with no hours, holidays or skipped dates.
     pub fn whole_days(zone: TimeZone) -> Self {
-        Calendar { zone, hours: None, holidays: None, skip_dates: BTreeSet::new() }
+        Calendar { zone, hours: None, holidays: None, official: None, skip_dates: BTreeSet::new() }
     }
 
     /// True when the calendar restricts nothing: every instant is operating time.
@@ -155,15 +158,29 @@ impl Calendar {
         if self.skip_dates.contains(&day) {
             return false;
         }
-        if let Some(h) = self.holidays
-            && h.holiday(day).is_some()
-        {
+        if self.is_holiday(day) {
             return false;
         }
         match &self.hours {
             Some(hours) => hours.days.contains(&WeekdayKey::from(day.weekday())),
             None => true,
         }
+    }
+
+    /// Whether `day` is a public holiday: by the official list for the years it lists, by the
+    /// built-in rule otherwise.
+    pub fn is_holiday(&self, day: Date) -> bool {
+        let Some(h) = self.holidays else { return false };
+        match &self.official {
+            Some(o) if o.covers(day.year()) => o.dates.contains(&day),
+            _ => h.holiday(day).is_some(),
+        }
+    }
+
+    /// Whether the calendar knows `year`'s holidays (the rule's years and the official
+    /// list's); `true` without holidays.
+    pub fn covers_holidays(&self, year: i16) -> bool {
+        self.holidays.is_none_or(|h| h.covers(year) || self.official.as_ref().is_some_and(|o| o.covers(year)))
     }
 
     /// The operating interval of `day`, if it is an operating day.

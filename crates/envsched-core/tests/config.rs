@@ -298,3 +298,42 @@ fn offered_components_are_the_targets_and_the_groups_one_prefix_selects_exactly(
         ["products/app1", "products/app1-api", "products/app1-web", "services/batch-nightly"]
     );
 }
+
+/// A Cabinet Office CSV (Shift_JIS bytes, CRLF, header) loaded for an environment: for the
+/// years it lists its dates are the holidays — even a date the rule does not have, and not
+/// a rule date it leaves out — and other years follow the rule, with no problem reported.
+#[test]
+fn an_official_holiday_csv_replaces_the_rule_for_the_years_it_lists() {
+    let toml = "[[environments]]\nname = \"stg1\"\nholidays = \"jp\"\nholidays_csv = \"syukujitsu.csv\"\n";
+    let mut config = Config::from_toml(toml, "t.toml").unwrap();
+    // 国民の祝日・休日月日,国民の祝日・休日名称 in Shift_JIS, then 2027 with one invented change:
+    // 3/22 (the rule's 振替休日) left out, 3/23 listed instead.
+    let mut csv: Vec<u8> = vec![0x8d, 0x91, 0x96, 0xaf, b',', 0x96, 0xbc, 0x8f, 0xcc, b'\r', b'\n'];
+    for line in ["2027/1/1", "2027/3/21", "2027/3/23"] {
+        csv.extend_from_slice(line.as_bytes());
+        csv.extend_from_slice(&[b',', 0x8b, 0x78, 0x93, 0xfa, b'\r', b'\n']);
+    }
+    config
+        .load_holiday_lists("t.toml", |p| {
+            if p == "syukujitsu.csv" { Ok(csv.clone()) } else { Err(std::io::ErrorKind::NotFound.into()) }
+        })
+        .unwrap();
+    let cal = config.calendar(Some("stg1"));
+    let day = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    assert!(cal.is_holiday(day("2027-03-23")), "the official list wins");
+    assert!(!cal.is_holiday(day("2027-03-22")), "a rule date the list leaves out is a working day");
+    assert!(cal.is_holiday(day("2028-03-20")), "other years follow the rule");
+    // A file that is not the CSV names the key and the line, and loads nothing.
+    let mut config = Config::from_toml(toml, "t.toml").unwrap();
+    let err = config
+        .load_holiday_lists("t.toml", |_| Ok(b"date,name\r\n2027/1/1,x\r\nnot a date,y\r\n".to_vec()))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("environments[0].holidays_csv") && text.contains("line 3: \"not a date\""), "{text}");
+    assert!(config.calendar(Some("stg1")).official.is_none());
+    let err = config.load_holiday_lists("t.toml", |_| Err(std::io::ErrorKind::NotFound.into())).unwrap_err();
+    assert!(err.to_string().contains("cannot read \"syukujitsu.csv\""), "{err}");
+    // holidays_csv needs holidays = "jp".
+    let err = Config::from_toml("[[environments]]\nname = \"e\"\nholidays_csv = \"x.csv\"\n", "t.toml").unwrap_err();
+    assert!(err.to_string().contains("environments[0].holidays_csv"), "{err}");
+}

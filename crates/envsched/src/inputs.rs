@@ -6,7 +6,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use envsched_core::{Booking, Config, Observed};
 use jiff::Timestamp;
 
-/// Reads and validates the config file, with the targets its `[[ecspresso]]` entries import.
+/// Reads and validates the config file, with the targets its `[[ecspresso]]` entries import
+/// and the official holiday lists its environments point at.
 pub fn config(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
     let origin = path.display().to_string();
@@ -20,7 +21,10 @@ pub fn config(path: &Path) -> Result<Config> {
             bail!("{origin}: [[ecspresso]] import failed for {} file(s):\n{}", errors.len(), list.join("\n"));
         }
     }
-    Ok(Config::from_file(file, &origin)?)
+    let mut config = Config::from_file(file, &origin)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    config.load_holiday_lists(&origin, |p| std::fs::read(base.join(p)))?;
+    Ok(config)
 }
 
 /// A Notion client for the config, with the token from `notion.token_env`.

@@ -535,3 +535,40 @@ fn a_reader_that_goes_away_ends_the_output_quietly_not_with_a_panic() {
     assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+/// `holidays_csv` is read relative to the config file: a day the official list adds is a
+/// day off (the date-only booking starts nothing), and a missing file names the key.
+#[test]
+fn an_official_holiday_csv_next_to_the_config_makes_its_days_days_off() {
+    let f = Files::new();
+    std::fs::create_dir(f.path("conf")).unwrap();
+    let with_csv = config().replace("holidays = \"jp\"", "holidays = \"jp\"\nholidays_csv = \"syukujitsu.csv\"");
+    f.write("conf/config.toml", &with_csv);
+    let p = pages();
+    let plan = |cfg: &str| {
+        envsched(
+            &[
+                "plan",
+                "--config",
+                cfg,
+                "--observed",
+                "observed.json",
+                "--bookings",
+                &p[0],
+                "--bookings",
+                &p[1],
+                "--at",
+                "2026-11-24T12:00:00+09:00",
+            ],
+            &f,
+        )
+    };
+    fails_naming(&plan("conf/config.toml"), &["environments[0].holidays_csv", "cannot read \"syukujitsu.csv\""]);
+    // Tuesday 2026-11-24 made a holiday by the list (an invented one): nothing starts.
+    f.write("conf/syukujitsu.csv", "国民の祝日・休日月日,国民の祝日・休日名称\r\n2026/11/3,文化の日\r\n2026/11/23,勤労感謝の日\r\n2026/11/24,休日\r\n");
+    let (without, with) = (plan("config.toml"), plan("conf/config.toml"));
+    assert!(without.status.success() && with.status.success(), "{}", stderr(&with));
+    let starts_db = |o: &Output| stdout(o).lines().any(|l| l.contains("▲ stg1:db/stg-aurora") && l.contains("start"));
+    assert!(starts_db(&without), "{}", stdout(&without));
+    assert!(!starts_db(&with), "a day off by the official list: {}", stdout(&with));
+}

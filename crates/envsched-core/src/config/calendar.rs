@@ -67,6 +67,13 @@ impl Validator {
             }
             calendar
         });
+        if e.holidays_csv.is_some() && e.holidays.is_none() {
+            self.issue(
+                format!("{key}.holidays_csv"),
+                "an official holiday list needs a holiday calendar",
+                "add holidays = \"jp\" to the environment, or remove holidays_csv",
+            );
+        }
         let mut skip_dates = BTreeSet::new();
         for (j, d) in e.skip_dates.iter().enumerate() {
             match Date::from_str(d) {
@@ -89,8 +96,9 @@ impl Validator {
         };
         Some(Environment {
             name: e.name.clone(),
-            calendar: Calendar { zone: zone?, hours, holidays, skip_dates },
+            calendar: Calendar { zone: zone?, hours, holidays, official: None, skip_dates },
             place,
+            holidays_csv: e.holidays_csv.clone(),
         })
     }
 

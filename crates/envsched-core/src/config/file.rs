@@ -358,6 +358,12 @@ pub struct EnvironmentSection {
     /// Built-in public holidays that are not operating days: `"jp"`.
     #[serde(default)]
     pub holidays: Option<String>,
+    /// With `holidays = "jp"`: a copy of the Cabinet Office's `syukujitsu.csv`
+    /// (https://www8.cao.go.jp/chosei/shukujitsu/syukujitsu.csv), relative to the config
+    /// file. For the years it lists, its dates replace the built-in rule's. Read when the
+    /// config is loaded; an unreadable or malformed file is a config error.
+    #[serde(default)]
+    pub holidays_csv: Option<String>,
     /// Dates (`YYYY-MM-DD`) that are not operating days.
     #[serde(default)]
     pub skip_dates: Vec<String>,

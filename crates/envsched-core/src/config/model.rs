@@ -232,6 +232,9 @@ pub struct Environment {
     pub calendar: Calendar,
     /// Where its resources live.
     pub place: Place,
+    /// `holidays_csv` as written (relative to the config file), loaded by
+    /// [`Config::load_holiday_lists`].
+    pub holidays_csv: Option<String>,
 }
 
 /// Safety settings, compiled.

@@ -369,6 +369,40 @@ impl Config {
         Config::from_file(file, origin)
     }
 
+    /// Loads each environment's `holidays_csv` with `read` (its path as written → the
+    /// file's bytes; the caller resolves it against the config file's folder). A file that
+    /// cannot be read or is not the Cabinet Office's CSV is an error naming the key; nothing
+    /// is loaded then.
+    pub fn load_holiday_lists(
+        &mut self,
+        origin: &str,
+        read: impl Fn(&str) -> std::io::Result<Vec<u8>>,
+    ) -> Result<(), ConfigError> {
+        let mut issues = Vec::new();
+        let mut loaded = Vec::new();
+        for (i, env) in self.environments.iter().enumerate() {
+            let Some(path) = &env.holidays_csv else { continue };
+            let key = format!("environments[{i}].holidays_csv");
+            match read(path).map_err(|e| format!("cannot read {path:?}: {e}")).and_then(|b| {
+                crate::holidays::Official::parse_csv(&b).map_err(|e| format!("{path:?}: {e}"))
+            }) {
+                Ok(list) => loaded.push((i, std::sync::Arc::new(list))),
+                Err(message) => issues.push(super::error::ConfigIssue {
+                    key,
+                    message,
+                    fix: "download https://www8.cao.go.jp/chosei/shukujitsu/syukujitsu.csv next to the config (as is), or remove holidays_csv".into(),
+                }),
+            }
+        }
+        if !issues.is_empty() {
+            return Err(ConfigError::Invalid { origin: origin.to_string(), issues });
+        }
+        for (i, list) in loaded {
+            self.environments[i].calendar.official = Some(list);
+        }
+        Ok(())
+    }
+
     /// Validates an already-deserialized file (used by the demo, which adds its generated
     /// services to the file's targets before validation).
     pub fn from_file(file: ConfigFile, origin: &str) -> Result<Config, ConfigError> {
