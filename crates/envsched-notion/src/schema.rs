@@ -108,6 +108,46 @@ pub fn check_schema(properties: &Value, config: &Config) -> SchemaReport {
     r
 }
 
+/// The data source's templates (the common combinations people book): each component a
+/// template fills in selects a target, or the template is named with the ones that do not.
+pub fn check_templates(templates: &[crate::client::Template], config: &Config) -> Vec<Finding> {
+    if templates.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut fine = 0;
+    for t in templates {
+        let dead: Vec<&str> = t
+            .components
+            .iter()
+            .filter(|c| Selector::parse(c).map_or(true, |s| config.targets.select(&s, None).is_empty()))
+            .map(String::as_str)
+            .collect();
+        if dead.is_empty() {
+            fine += 1;
+        } else {
+            out.push(Finding {
+                level: Level::Error,
+                text: format!(
+                    "template {:?} fills in components that select no target: {} — fix the template in Notion (every booking made from it reports them)",
+                    t.name,
+                    dead.join(", ")
+                ),
+            });
+        }
+    }
+    if fine > 0 {
+        out.insert(
+            0,
+            Finding {
+                level: Level::Ok,
+                text: format!("{fine} of {} templates select only known targets", templates.len()),
+            },
+        );
+    }
+    out
+}
+
 /// Which `Notion-Version` the config speaks, and whether a newer one exists.
 fn check_version(r: &mut SchemaReport, v: NotionApi) {
     if v == NotionApi::NEWEST {

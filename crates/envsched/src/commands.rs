@@ -332,7 +332,16 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     let rt = runtime()?;
     // Notion first; its failure is reported, and AWS is still checked.
     let mut notion = match rt.block_on(client.schema()) {
-        Ok(props) => envsched_notion::schema::check_schema(&props, &config),
+        Ok(props) => {
+            let mut r = envsched_notion::schema::check_schema(&props, &config);
+            match rt.block_on(client.templates()) {
+                Ok(t) => r.findings.extend(envsched_notion::schema::check_templates(&t, &config)),
+                Err(e) => {
+                    r.findings.push(Finding { level: Level::Warning, text: format!("templates not checked: {e}") })
+                }
+            }
+            r
+        }
         Err(e) => SchemaReport {
             findings: vec![Finding { level: Level::Error, text: format!("Notion cannot be read: {e}") }],
         },

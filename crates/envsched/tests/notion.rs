@@ -445,3 +445,39 @@ fn check_with_notify_on_names_the_comment_capabilities() {
     );
     assert!(out.contains("\"Read comments\" and \"Insert comments\""), "{out}");
 }
+
+/// `check` reads the data source's templates and names one whose components select no
+/// target; under 2022-06-28, which cannot list them, it says nothing of them.
+#[test]
+fn check_names_a_template_whose_components_select_nothing() {
+    for version in ["2026-03-11", "2022-06-28"] {
+        let w = world_speaking(Some(version));
+        w.standin.set_rows(rows().into_iter().filter(|r| r.title != "旧管理画面").collect());
+        w.standin.set_templates(vec![
+            Row::new(
+                "2b4e6a17-3c5d-8190-a000-0000000000t1",
+                "ServiceSite 一式",
+                &["products/servicesite", "db/stg-aurora"],
+                None,
+            ),
+            Row::new(
+                "2b4e6a17-3c5d-8190-a000-0000000000t2",
+                "旧決済",
+                &["services/creditcard", "services/old-pay"],
+                None,
+            ),
+        ]);
+        let o = envsched(w.dir.path(), &["check", "--config", "config.toml", "--observed", "observed.json"]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        if version == "2022-06-28" {
+            assert!(!out.contains("template"), "{version}: {out}");
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(1), "{out}");
+        assert!(out.contains("ok      1 of 2 templates select only known targets"), "{out}");
+        assert!(
+            out.contains("ERROR   template \"旧決済\" fills in components that select no target: services/old-pay"),
+            "{out}"
+        );
+    }
+}

@@ -19,6 +19,17 @@ pub struct ChildDatabase {
     pub title: String,
 }
 
+/// A data source template and the components it fills in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// The template's page id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The components its page selects.
+    pub components: Vec<String>,
+}
+
 /// A database `init` made or found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Database {
@@ -121,6 +132,56 @@ impl NotionClient {
             return Err(SourceError::Schema { message: "Notion created a database but returned no id".into() });
         };
         Ok(Database { database_id: id.to_string(), data_sources: ids(&v, "data_sources") })
+    }
+
+    /// The data source's templates (2025-09-03 and later; empty under 2022-06-28, which
+    /// cannot list them), each with the components its page selects:
+    /// `GET /v1/data_sources/{id}/templates`, then each template as a page.
+    pub async fn templates(&self) -> Result<Vec<Template>, SourceError> {
+        if self.legacy() {
+            return Ok(Vec::new());
+        }
+        let base = self.query_path(None).await?.trim_end_matches("/query").to_string();
+        let mut listed = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..100 {
+            let mut path = format!("{base}/templates?page_size=100");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&start_cursor={c}"));
+            }
+            let v = self
+                .call(Method::GET, &path, None, None)
+                .await
+                .map_err(|e| setup_error(e, "listing the data source's templates", "the database"))?;
+            for t in v.get("templates").and_then(Value::as_array).into_iter().flatten() {
+                if let (Some(id), Some(name)) =
+                    (t.get("id").and_then(Value::as_str), t.get("name").and_then(Value::as_str))
+                {
+                    listed.push((id.to_string(), name.to_string()));
+                }
+            }
+            match v.get("next_cursor").and_then(Value::as_str) {
+                Some(c) if v.get("has_more").and_then(Value::as_bool) == Some(true) => cursor = Some(c.to_string()),
+                _ => break,
+            }
+        }
+        let mut out = Vec::new();
+        for (id, name) in listed {
+            let page = self
+                .call(Method::GET, &format!("/v1/pages/{id}"), None, None)
+                .await
+                .map_err(|e| setup_error(e, &format!("reading the template {name:?}"), "the database"))?;
+            let components = page
+                .pointer(&format!(
+                    "/properties/{}/multi_select",
+                    self.notion.components_property.replace('~', "~0").replace('/', "~1")
+                ))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|o| o.get("name").and_then(Value::as_str)).map(str::to_string).collect())
+                .unwrap_or_default();
+            out.push(Template { id, name, components });
+        }
+        Ok(out)
     }
 
     /// Sends `body` (`{"properties": …}`) to the configured database's schema: `PATCH` the

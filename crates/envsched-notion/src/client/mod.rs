@@ -43,7 +43,7 @@ mod comments;
 mod errors;
 mod write_back;
 
-pub use admin::{ChildDatabase, Database};
+pub use admin::{ChildDatabase, Database, Template};
 pub use comments::{Notifier, PREFIX, Told};
 
 use errors::describe;

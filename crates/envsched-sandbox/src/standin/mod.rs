@@ -7,6 +7,7 @@
 //! | version | endpoint |
 //! |---|---|
 //! | all three | `GET /v1/pages/{id}`, `PATCH /v1/pages/{id}` (rich_text write-back), `GET /v1/blocks/{id}/children` (a shared page's `child_database` blocks), `POST /v1/databases`, `POST /v1/comments`, `GET /v1/comments?block_id=` |
+//! | 2025-09-03, 2026-03-11 | `GET /v1/data_sources/{id}/templates` (each template is also a page) |
 //! | 2022-06-28 | `PATCH /v1/databases/{id}` (select and multi-select options) |
 //! | 2025-09-03, 2026-03-11 | `PATCH /v1/data_sources/{id}` (select and multi-select options) |
 //! | 2022-06-28 | `GET /v1/databases/{id}` (schema), `POST /v1/databases/{id}/query` |
@@ -187,6 +188,8 @@ struct Inner {
     comments: Vec<Comment>,
     /// The integration may read and insert comments.
     comments_allowed: bool,
+    /// The data source's templates (pages outside the query's results).
+    templates: Vec<Row>,
 }
 
 impl Inner {
@@ -235,6 +238,7 @@ impl StandIn {
             component_options: None,
             comments: Vec::new(),
             comments_allowed: true,
+            templates: Vec::new(),
         }));
         let app = routes::router(inner.clone());
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
@@ -310,6 +314,12 @@ impl StandIn {
     /// The databases made through the API so far.
     pub fn created(&self) -> Vec<Created> {
         self.lock().created.clone()
+    }
+
+    /// Gives the data source these templates (the first is the default), served by
+    /// `GET /v1/data_sources/{id}/templates` and as pages.
+    pub fn set_templates(&self, templates: Vec<Row>) {
+        self.lock().templates = templates;
     }
 
     /// The comments added so far, oldest first.

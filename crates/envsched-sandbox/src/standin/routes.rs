@@ -23,6 +23,7 @@ pub(super) fn router(state: Shared) -> Router {
         .route("/v1/blocks/{id}/children", get(super::setup::children))
         .route("/v1/comments", post(super::comments::create).get(super::comments::list))
         .route("/v1/data_sources/{id}/query", post(query_data_source))
+        .route("/v1/data_sources/{id}/templates", get(list_templates))
         .route("/v1/pages/{id}", get(retrieve_page).patch(update_page))
         .fallback(not_a_route)
         .with_state(state)
@@ -122,9 +123,28 @@ async fn query_data_source(State(s): State<Shared>, Path(id): Path<String>, call
     super::query::query(&s, &call)
 }
 
+/// `GET /v1/data_sources/{id}/templates` (2025-09-03 and later): `templates`, not `results`.
+async fn list_templates(State(s): State<Shared>, Path(id): Path<String>, call: Call) -> Response {
+    if let Some(r) = call.wrong_version(true) {
+        return r;
+    }
+    if !same_id(&id, DATA_SOURCE_ID) {
+        return call.answer(not_found("data source", &id, &call.rid));
+    }
+    let st = lock(&s);
+    let templates: Vec<Value> = st
+        .templates
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"id": t.id, "name": t.title, "is_default": i == 0}))
+        .collect();
+    drop(st);
+    call.ok(json!({"templates": templates, "has_more": false, "next_cursor": null}))
+}
+
 async fn retrieve_page(State(s): State<Shared>, Path(id): Path<String>, call: Call) -> Response {
     let st = lock(&s);
-    let Some(row) = st.rows.iter().find(|r| same_id(&r.id, &id)) else {
+    let Some(row) = st.rows.iter().chain(&st.templates).find(|r| same_id(&r.id, &id)) else {
         drop(st);
         return call.answer(not_found("page", &id, &call.rid));
     };
