@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use envsched_core::BookingSource;
 use envsched_notion::NotionClient;
 use envsched_notion::schema::{Finding, Level};
-use envsched_notion::setup::{OptionsChange, database_properties};
+use envsched_notion::setup::database_properties;
 
 use crate::cli::{InitArgs, SyncOptionsArgs};
 use crate::commands::runtime;
@@ -87,13 +87,7 @@ pub fn sync_options(a: SyncOptionsArgs) -> Result<ExitCode> {
     let client = inputs::notion(&config)?;
     let rt = runtime()?;
     let name = &config.notion.components_property;
-    let props = rt.block_on(client.schema()).context("cannot read the database's properties")?;
-    let Some(property) = props.get(name) else {
-        bail!(
-            "the database has no property {name:?} (notion.components_property): run `envsched check` to see the candidates"
-        );
-    };
-    let change = OptionsChange::new(property, &config.targets, name).map_err(|e| anyhow!(e))?;
+    let change = rt.block_on(client.options_change(&config.targets)).context("cannot read the components' options")?;
     outln!(
         "{name:?} has {} options; the targets offer {}.",
         change.existing.len(),
@@ -113,7 +107,7 @@ pub fn sync_options(a: SyncOptionsArgs) -> Result<ExitCode> {
         );
     }
     if !a.dry_run && !change.is_empty() {
-        rt.block_on(client.update_schema(&change.body(name))).context("cannot add the options")?;
+        rt.block_on(client.add_options(&change)).context("cannot add the options")?;
         outln!("Added; every existing option was kept.");
     }
     Ok(ExitCode::SUCCESS)

@@ -236,6 +236,10 @@ pub struct NotionSection {
     /// token. Without it, webhook events are refused and polling alone keeps envsched current.
     #[serde(default)]
     pub webhook_token_env: Option<String>,
+    /// At each `schedule.resync`, add the component options the targets offer, as
+    /// `envsched sync-options` does (never removing one). Default false.
+    #[serde(default)]
+    pub sync_options: bool,
 }
 
 impl Default for NotionSection {
@@ -256,6 +260,7 @@ impl Default for NotionSection {
             requests_per_second: default_requests_per_second(),
             fetch_deadline: default_fetch_deadline(),
             webhook_token_env: None,
+            sync_options: false,
         }
     }
 }

@@ -104,6 +104,8 @@ pub struct Notion {
     pub fetch_deadline: Duration,
     /// The environment variable holding the webhook verification token, if any.
     pub webhook_token_env: Option<String>,
+    /// Add missing component options at each resync.
+    pub sync_options: bool,
 }
 
 impl Default for Notion {
@@ -126,6 +128,7 @@ impl Default for Notion {
             requests_per_second: parsed.requests_per_second,
             fetch_deadline: Duration::from_secs(120),
             webhook_token_env: None,
+            sync_options: false,
         }
     }
 }

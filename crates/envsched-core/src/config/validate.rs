@@ -277,6 +277,7 @@ impl Validator {
             requests_per_second: n.requests_per_second,
             fetch_deadline: fetch_deadline.unsigned_abs(),
             webhook_token_env: n.webhook_token_env.clone(),
+            sync_options: n.sync_options,
         }
     }
 

@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{ApiError, NotionClient};
+use crate::setup::OptionsChange;
 
 /// A database found on a page (a `child_database` block).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,6 +183,29 @@ impl NotionClient {
             out.push(Template { id, name, components });
         }
         Ok(out)
+    }
+
+    /// What `sync-options` would change in the components property for `targets`.
+    pub async fn options_change(&self, targets: &envsched_core::TargetSet) -> Result<OptionsChange, SourceError> {
+        let name = &self.notion.components_property;
+        let props = self.schema().await?;
+        let Some(property) = props.get(name) else {
+            return Err(SourceError::Schema {
+                message: format!(
+                    "the database has no property {name:?} (notion.components_property): run `envsched check` to see the candidates"
+                ),
+            });
+        };
+        OptionsChange::new(property, targets, name).map_err(|message| SourceError::Schema { message })
+    }
+
+    /// Adds the change's options (sending every existing one too); nothing when none is
+    /// missing.
+    pub async fn add_options(&self, change: &OptionsChange) -> Result<(), SourceError> {
+        if change.is_empty() {
+            return Ok(());
+        }
+        self.update_schema(&change.body(&self.notion.components_property)).await
     }
 
     /// Sends `body` (`{"properties": …}`) to the configured database's schema: `PATCH` the

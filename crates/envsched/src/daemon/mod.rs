@@ -229,6 +229,8 @@ pub trait Rows: BookingSource {
     fn forget(&self);
     /// Comments each notice on its row once; see [`NotionClient::notify`].
     fn notify(&self, notices: &[Notice]) -> impl Future<Output = Told>;
+    /// Adds the component options `targets` offer (`[notion] sync_options`): the ones added.
+    fn sync_options(&self, targets: &TargetSet) -> impl Future<Output = Result<Vec<String>, SourceError>>;
 }
 
 impl Rows for NotionClient {
@@ -238,6 +240,12 @@ impl Rows for NotionClient {
 
     fn notify(&self, notices: &[Notice]) -> impl Future<Output = Told> {
         NotionClient::notify(self, notices)
+    }
+
+    async fn sync_options(&self, targets: &TargetSet) -> Result<Vec<String>, SourceError> {
+        let change = self.options_change(targets).await?;
+        self.add_options(&change).await?;
+        Ok(change.added)
     }
 
     fn forget(&self) {
@@ -292,6 +300,8 @@ pub struct Daemon<'a, R, F, C: ?Sized> {
     saved_usd: f64,
     last_problems: Vec<Problem>,
     last_frozen: Option<String>,
+    /// A resync ran: add missing component options after its cycle (`[notion] sync_options`).
+    sync_due: bool,
     standing: Standing,
     resync_at: Option<Timestamp>,
     summary_at: Option<Timestamp>,
@@ -328,6 +338,7 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
             saved_usd: 0.0,
             last_problems: Vec::new(),
             last_frozen: None,
+            sync_due: false,
             standing: Standing::Waiting,
             resync_at: None,
             summary_at: None,
@@ -402,6 +413,7 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
                 "Resync: reading the Notion schema and every row's text again, retrying every target"
             );
             self.resync_at = self.next_fire(WakeReason::Resync, self.resync_at);
+            self.sync_due = self.config.notion.sync_options;
         }
         let drain = self.config.schedule.drain.unsigned_abs();
         let source = TimedSource(self.rows);
@@ -451,6 +463,18 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
                 }
                 self.failures = 0;
                 let write_back = if stopping { None } else { self.tell_rows(report).await };
+                // Only a copy that acts (not frozen, lease held) edits the schema.
+                if std::mem::take(&mut self.sync_due) && !stopping && report.plan.frozen.is_none() {
+                    match self.rows.sync_options(&self.config.targets).await {
+                        Ok(added) if added.is_empty() => {}
+                        Ok(added) => {
+                            tracing::info!(added = added.len() as u64, "Added component options: {}", added.join(", "))
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "Could not add component options; trying at the next resync")
+                        }
+                    }
+                }
                 (Last::Completed(report), write_back)
             }
             _ => {

@@ -72,6 +72,8 @@ struct Script {
     source: ScriptedSource,
     told: Mutex<Vec<Told>>,
     notices: Mutex<Vec<(Timestamp, String)>>,
+    /// When options were synced.
+    synced: Mutex<Vec<Timestamp>>,
     clock: SimClock,
 }
 
@@ -88,6 +90,11 @@ impl Rows for Script {
     }
 
     fn forget(&self) {}
+
+    async fn sync_options(&self, targets: &envsched_core::TargetSet) -> Result<Vec<String>, SourceError> {
+        self.synced.lock().unwrap().push(self.clock.now());
+        Ok(targets.offered_components())
+    }
 
     async fn notify(&self, notices: &[envsched_core::notify::Notice]) -> envsched_notion::Told {
         let mut given = self.notices.lock().unwrap();
@@ -121,7 +128,13 @@ fn world_with(config: &str, rows: Vec<Booking>, edits: Vec<(Timestamp, RowEdit)>
     let observed: Observed = serde_json::from_str(OBSERVED).unwrap();
     let source = ScriptedSource::new(clock.clone(), config.notion.active_statuses.clone(), rows, edits);
     let fleet = SandboxFleet::new(&observed, clock.clone(), Timing::default());
-    let rows = Script { source, told: Mutex::new(Vec::new()), notices: Mutex::new(Vec::new()), clock: clock.clone() };
+    let rows = Script {
+        source,
+        told: Mutex::new(Vec::new()),
+        notices: Mutex::new(Vec::new()),
+        synced: Mutex::new(Vec::new()),
+        clock: clock.clone(),
+    };
     World { config, clock, rows, fleet: LoggedFleet { inner: fleet, shared: std::sync::Arc::new(Shared::default()) } }
 }
 
@@ -275,4 +288,16 @@ async fn ending_soon_is_given_once_thirty_minutes_before_the_end_and_never_while
     let given = w.rows.notices.lock().unwrap().clone();
     assert_eq!(given.len(), 1, "{given:?}");
     assert!(given[0].0 >= at(100) && given[0].0 < at(120), "given after the outage, before the end: {given:?}");
+}
+
+/// `[notion] sync_options`: the options are synced after each resync's cycle, and only then.
+#[tokio::test(start_paused = true)]
+async fn with_sync_options_the_options_follow_the_targets_at_each_resync() {
+    let config = CONFIG.replace("[schedule]\n", "[schedule]\nresync = \"0 30 * * * *\"\n");
+    for (on, want) in [(true, vec![at(30), at(90)]), (false, vec![])] {
+        let config = if on { config.replace("[notion]\n", "[notion]\nsync_options = true\n") } else { config.clone() };
+        let w = world_with(&config, vec![booking(200, 300)], vec![]);
+        w.run(async |w: &World| w.until(at(100)).await).await;
+        assert_eq!(*w.rows.synced.lock().unwrap(), want, "sync_options = {on}");
+    }
 }
