@@ -65,34 +65,24 @@ fn ids(v: &Value, key: &str) -> Vec<String> {
 impl NotionClient {
     /// The databases directly on page `page_id`, every page of its children followed.
     pub async fn child_databases(&self, page_id: &str) -> Result<Vec<ChildDatabase>, SourceError> {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..1000 {
-            let mut path = format!("/v1/blocks/{page_id}/children?page_size=100");
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&start_cursor={c}"));
-            }
-            let v = self
-                .call(Method::GET, &path, None, None)
-                .await
-                .map_err(|e| setup_error(e, "listing the parent page's blocks", &format!("the page {page_id}")))?;
-            for b in v.get("results").and_then(Value::as_array).into_iter().flatten() {
-                if b.get("type").and_then(Value::as_str) != Some("child_database") {
-                    continue;
-                }
-                let (Some(id), Some(title)) =
-                    (b.get("id").and_then(Value::as_str), b.pointer("/child_database/title").and_then(Value::as_str))
-                else {
-                    continue;
-                };
-                out.push(ChildDatabase { id: id.to_string(), title: title.to_string() });
-            }
-            match v.get("next_cursor").and_then(Value::as_str) {
-                Some(c) if v.get("has_more").and_then(Value::as_bool) == Some(true) => cursor = Some(c.to_string()),
-                _ => return Ok(out),
-            }
+        let (blocks, complete) = self
+            .get_all(&format!("/v1/blocks/{page_id}/children"), "", "results", 1000)
+            .await
+            .map_err(|e| setup_error(e, "listing the parent page's blocks", &format!("the page {page_id}")))?;
+        if !complete {
+            return Err(SourceError::Incomplete {
+                message: format!("the page {page_id} has more than 100,000 blocks"),
+            });
         }
-        Err(SourceError::Incomplete { message: format!("the page {page_id} has more than 100,000 blocks") })
+        Ok(blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("child_database"))
+            .filter_map(|b| {
+                let id = b.get("id").and_then(Value::as_str)?;
+                let title = b.pointer("/child_database/title").and_then(Value::as_str)?;
+                Some(ChildDatabase { id: id.to_string(), title: title.to_string() })
+            })
+            .collect())
     }
 
     /// The database `id` and its data sources.
@@ -143,29 +133,14 @@ impl NotionClient {
             return Ok(Vec::new());
         }
         let base = self.query_path(None).await?.trim_end_matches("/query").to_string();
-        let mut listed = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..100 {
-            let mut path = format!("{base}/templates?page_size=100");
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&start_cursor={c}"));
-            }
-            let v = self
-                .call(Method::GET, &path, None, None)
-                .await
-                .map_err(|e| setup_error(e, "listing the data source's templates", "the database"))?;
-            for t in v.get("templates").and_then(Value::as_array).into_iter().flatten() {
-                if let (Some(id), Some(name)) =
-                    (t.get("id").and_then(Value::as_str), t.get("name").and_then(Value::as_str))
-                {
-                    listed.push((id.to_string(), name.to_string()));
-                }
-            }
-            match v.get("next_cursor").and_then(Value::as_str) {
-                Some(c) if v.get("has_more").and_then(Value::as_bool) == Some(true) => cursor = Some(c.to_string()),
-                _ => break,
-            }
-        }
+        let (templates, _) = self
+            .get_all(&format!("{base}/templates"), "", "templates", 100)
+            .await
+            .map_err(|e| setup_error(e, "listing the data source's templates", "the database"))?;
+        let listed: Vec<(String, String)> = templates
+            .iter()
+            .filter_map(|t| Some((t.get("id")?.as_str()?.to_string(), t.get("name")?.as_str()?.to_string())))
+            .collect();
         let mut out = Vec::new();
         for (id, name) in listed {
             let page = self

@@ -36,32 +36,21 @@ impl NotionClient {
 
     /// The plain text of every comment on page `page_id` (all pages of the list).
     pub async fn comment_texts(&self, page_id: &str) -> Result<Vec<String>, SourceError> {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..100 {
-            let mut path = format!("/v1/comments?block_id={page_id}&page_size=100");
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&start_cursor={c}"));
-            }
-            let v = self
-                .call(Method::GET, &path, None, None)
-                .await
-                .map_err(|e| comment_error(e, "reading the row's comments"))?;
-            for c in v.get("results").and_then(Value::as_array).into_iter().flatten() {
-                let text: String = c
-                    .get("rich_text")
+        let (comments, _) = self
+            .get_all("/v1/comments", &format!("block_id={page_id}"), "results", 100)
+            .await
+            .map_err(|e| comment_error(e, "reading the row's comments"))?;
+        let out = comments
+            .iter()
+            .map(|c| {
+                c.get("rich_text")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
                     .filter_map(|t| t.get("plain_text").and_then(Value::as_str))
-                    .collect();
-                out.push(text);
-            }
-            match v.get("next_cursor").and_then(Value::as_str) {
-                Some(c) if v.get("has_more").and_then(Value::as_bool) == Some(true) => cursor = Some(c.to_string()),
-                _ => break,
-            }
-        }
+                    .collect::<String>()
+            })
+            .collect();
         Ok(out)
     }
 }

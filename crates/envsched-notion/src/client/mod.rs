@@ -281,6 +281,34 @@ impl NotionClient {
         (!left.is_zero()).then(|| wait.min(left))
     }
 
+    /// Every item under `key` of a paginated GET of `path` with the query `query`
+    /// (`block_id=…`, or empty): pages of 100 followed by `start_cursor` to the end, at most
+    /// `max_pages`. The flag says whether the end was reached.
+    async fn get_all(
+        &self,
+        path: &str,
+        query: &str,
+        key: &str,
+        max_pages: usize,
+    ) -> Result<(Vec<Value>, bool), ApiError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        let query = if query.is_empty() { String::new() } else { format!("{query}&") };
+        for _ in 0..max_pages {
+            let mut page = format!("{path}?{query}page_size=100");
+            if let Some(c) = &cursor {
+                page.push_str(&format!("&start_cursor={c}"));
+            }
+            let v = self.call(Method::GET, &page, None, None).await?;
+            out.extend(v.get(key).and_then(Value::as_array).into_iter().flatten().cloned());
+            match v.get("next_cursor").and_then(Value::as_str) {
+                Some(c) if v.get("has_more").and_then(Value::as_bool) == Some(true) => cursor = Some(c.to_string()),
+                _ => return Ok((out, true)),
+            }
+        }
+        Ok((out, false))
+    }
+
     /// The query path, discovering the data source under 2025-09-03.
     async fn query_path(&self, until: Option<Instant>) -> Result<String, SourceError> {
         if self.legacy() {
