@@ -131,7 +131,7 @@ async fn serve(
         config.notion.database_id.as_deref().unwrap_or_default(),
         config.notion.data_source_id.as_deref(),
     );
-    let app = crate::http::router(shared, metrics, receiver, config.default_calendar.zone.clone());
+    let app = crate::http::router(shared, metrics, receiver, std::sync::Arc::new(config.clone()));
     Ok(tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -10,7 +10,7 @@
 //! | `setup` | `init` and `sync-options`: the bookings database and its component options |
 //! | `daemon` | the `run` loop: single-flight cycles, wake-ups, shutdown (its tests run on a paused clock) |
 //! | `preflight` | the AWS half of `check`, also run when the daemon starts |
-//! | `http` | `/live`, `/ready`, `/metrics`, the status page, the webhook route |
+//! | `http` | `/live`, `/ready`, `/metrics`, the status page and `/status.json` (one model: `view`; HTML and SVG: `page`), the webhook route |
 //! | `telemetry` | JSON logs and metrics, written by named events (a folder: `logging`, `events`, `summary`) |
 //! | `render` | text and JSON output of plans and of the demo |
 //!

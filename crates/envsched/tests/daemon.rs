@@ -501,3 +501,123 @@ async fn a_freeze_is_logged_once_and_its_reason_stays_on_ready() {
     assert_eq!(status, 200);
     assert!(body.starts_with("ready, but frozen: ") && body.contains("bookings"), "{body}");
 }
+
+/// The `x` of the first `<rect … class="booked" …>` whose tooltip starts with `title`.
+fn bar_x(page: &str, title: &str) -> Option<f64> {
+    page.split("<rect ")
+        .find(|r| r.starts_with("class=\"booked\"") && r.contains(&format!("<title>{title}: ")))?
+        .split("x=\"")
+        .nth(1)?
+        .split('"')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The status page against the real daemon: a booking starting in 8 hours is under "coming
+/// up" with its start time and its bar lies right of `now`; titles link to their rows;
+/// `/status.json` carries the same; no script may run, and a `<script>` title stays text.
+/// With Debian's Chromium installed (`.ci/run` installs it) the page is also rendered
+/// headless and its DOM checked; without it that part says so and is skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_shows_what_runs_and_what_comes_on_a_timeline_with_links() {
+    let now = Timestamp::now();
+    let at = |h: i64| {
+        now.checked_add(jiff::SignedDuration::from_mins(h)).unwrap().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    };
+    let mut running = future_row("2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a7e1");
+    running.title = "[A] いま検証中".into();
+    running.date = Some((at(-60), Some(at(120)), None));
+    let mut later = future_row("2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a7e2");
+    later.title = "<script>alert(1)</script> 夜間".into();
+    later.date = Some((at(8 * 60), Some(at(10 * 60)), None));
+    let w = World::with("", vec![running, later], 100).await;
+    let d = w.daemon();
+    d.ready_becomes(200, 60).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while desired_count(&w.sdk).await != 2 {
+        assert!(Instant::now() < deadline, "never scaled up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The model, as JSON.
+    let (s, body) = d.get("/status.json").await.unwrap();
+    assert_eq!(s, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let env = &v["environments"][0];
+    assert_eq!(env["name"], "stg1");
+    let titles: Vec<&str> = env["bookings"].as_array().unwrap().iter().map(|b| b["title"].as_str().unwrap()).collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    let target = &env["targets"][0];
+    assert_eq!(
+        (target["key"].as_str(), target["aws"].as_str()),
+        (Some("stg1:products/app1-web"), Some("stg1/app1-web"))
+    );
+    assert_eq!(target["kept_up_by"][0]["url"], "https://app.notion.com/p/2b4e6a173c5d8101a4c2e8f1b3d5a7e1");
+    let edges = env["coming_up"].as_array().unwrap();
+    let start = edges.iter().find(|e| !e["starts"].as_array().unwrap().is_empty()).expect("the 8-hour booking's start");
+    let start_at: Timestamp = start["at"].as_str().unwrap().parse().unwrap();
+    let ahead = start_at.duration_since(now);
+    assert!(
+        ahead > jiff::SignedDuration::from_mins(7 * 60 + 50) && ahead < jiff::SignedDuration::from_hours(8),
+        "start − lead: {start}"
+    );
+    assert!(start["why"][0].as_str().unwrap().contains("<script>alert(1)</script> 夜間"), "{start}");
+    assert!(edges.iter().any(|e| e["stops"][0] == "stg1:products/app1-web"), "the running booking's end: {edges:?}");
+    assert!(
+        v["actions"].as_array().unwrap().iter().any(|a| a["op"] == "scale" && a["outcome"] == "done"),
+        "{}",
+        v["actions"]
+    );
+
+    // The page.
+    let r = reqwest::get(format!("{}/", d.url)).await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let page = r.text().await.unwrap();
+    assert!(!page.contains("<script"), "no script, and the title is text");
+    let escaped = "&lt;script&gt;alert(1)&lt;/script&gt; 夜間";
+    assert!(page.contains("<svg class=\"timeline\""), "{page}");
+    assert!(
+        page.contains("<a href=\"https://app.notion.com/p/2b4e6a173c5d8101a4c2e8f1b3d5a7e1\">[A] いま検証中</a>"),
+        "{page}"
+    );
+    let when = start_at.to_zoned(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap()).strftime("%a %d %b %H:%M").to_string();
+    let coming = page.split("class=\"coming-up\"").nth(1).expect("a coming-up table");
+    assert!(coming.contains(&when) && coming.contains(escaped), "{coming}");
+    let now_x: f64 = page.split("class=\"now\" x1=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+    let later_x = bar_x(&page, escaped).expect("a bar for the later booking");
+    assert!(later_x > now_x, "the 8-hour booking's bar ({later_x}) lies right of now ({now_x})");
+    assert!(bar_x(&page, "[A] いま検証中").unwrap() < now_x, "the running one began before now");
+
+    // In a real browser, when one is installed.
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        eprintln!("SKIPPED the browser half: no chromium on PATH (bash .ci/run installs Debian's chromium)");
+        return;
+    };
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
+    let headless = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,900"];
+    let out = std::process::Command::new(chromium)
+        .args(headless)
+        .arg("--dump-dom")
+        .arg(format!("{}/", d.url))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("<svg class=\"timeline\"") && dom.contains("class=\"booked\""),
+        "the browser drew the timeline:\n{dom}"
+    );
+    assert!(dom.contains(&when), "the start time is on the rendered page");
+    assert!(dom.contains("href=\"https://app.notion.com/p/2b4e6a173c5d8101a4c2e8f1b3d5a7e1\""));
+    assert!(!dom.contains("<script"), "nothing ran or was injected");
+    let _ = std::process::Command::new(chromium)
+        .args(headless)
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("{}/", d.url))
+        .output();
+    eprintln!("screenshot: {}", shot.display());
+}

@@ -71,6 +71,14 @@ pub struct Status {
     pub frozen: Option<String>,
     /// Why this copy is standing by (another copy holds the lease), if it is.
     pub standby: Option<String>,
+    /// The live bookings the last good cycle read (the page's bars and what comes up).
+    pub bookings: Vec<Booking>,
+    /// Each target's observed up/down over the last hours.
+    pub history: record::History,
+    /// The last actions taken.
+    pub actions: std::collections::VecDeque<record::ActionRecord>,
+    /// The estimated savings since the day began in the default zone: (that day, USD).
+    pub saved_today: Option<(jiff::civil::Date, f64)>,
 }
 
 impl Status {
@@ -302,6 +310,8 @@ pub struct Daemon<'a, R, F, C: ?Sized> {
     last_frozen: Option<String>,
     /// A resync ran: add missing component options after its cycle (`[notion] sync_options`).
     sync_due: bool,
+    /// The savings the last cycle's interval added (the same model as the metric).
+    saved_this_cycle: f64,
     standing: Standing,
     resync_at: Option<Timestamp>,
     summary_at: Option<Timestamp>,
@@ -339,6 +349,7 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
             last_problems: Vec::new(),
             last_frozen: None,
             sync_due: false,
+            saved_this_cycle: 0.0,
             standing: Standing::Waiting,
             resync_at: None,
             summary_at: None,
@@ -499,6 +510,14 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
                 st.last_ok = Some(now);
             }
             if let Ok(r) = result {
+                st.history.observe(r.at, &r.plan);
+                record::record_actions(&mut st.actions, &r);
+                if r.source_error.is_none() {
+                    st.bookings = self.state.last_bookings.clone();
+                }
+                let day = r.at.to_zoned(self.config.default_calendar.zone.clone()).date();
+                let before = st.saved_today.filter(|(d, _)| *d == day).map_or(0.0, |(_, usd)| usd);
+                st.saved_today = Some((day, before + self.saved_this_cycle));
                 st.report = Some(r);
             }
         }
@@ -581,6 +600,7 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
         }
         self.last_frozen = reason;
         let saved = telemetry::savings(report, self.last_end.elapsed(), self.config, &mut self.saved_usd);
+        self.saved_this_cycle = saved.1;
         self.tally.saved(saved);
         if clean {
             self.tally.cycle(report);
@@ -627,5 +647,6 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
     }
 }
 
+pub mod record;
 #[cfg(test)]
 mod tests;
