@@ -337,3 +337,25 @@ fn an_official_holiday_csv_replaces_the_rule_for_the_years_it_lists() {
     let err = Config::from_toml("[[environments]]\nname = \"e\"\nholidays_csv = \"x.csv\"\n", "t.toml").unwrap_err();
     assert!(err.to_string().contains("environments[0].holidays_csv"), "{err}");
 }
+
+/// `[aws.pacing]`: presets by name, rates over them, and what is refused (named by key).
+#[test]
+fn aws_pacing_takes_a_preset_and_rates_and_refuses_what_makes_no_sense() {
+    let c = Config::from_toml("[aws.pacing]\npreset = \"aws-limits\"\necs_write = { rate = 2.5, burst = 10 }\n", "t")
+        .unwrap();
+    assert_eq!(c.aws.pacing.preset.as_deref(), Some("aws-limits"));
+    assert_eq!(c.aws.pacing.ecs_write.map(|r| (r.rate, r.burst)), Some((2.5, 10)));
+    for (toml, key, what) in [
+        ("[aws.pacing]\npreset = \"fast\"\n", "aws.pacing.preset", "not a pacing preset"),
+        ("[aws.pacing]\nrds = { rate = 0, burst = 5 }\n", "aws.pacing.rds", "rate 0 is out of range"),
+        ("[aws.pacing]\necs_read = { rate = 5, burst = 0 }\n", "aws.pacing.ecs_read", "burst 0 is out of range"),
+        (
+            "[aws.pacing]\npreset = \"off\"\necs_tag = { rate = 5, burst = 5 }\n",
+            "aws.pacing.ecs_tag",
+            "a rate with pacing off",
+        ),
+    ] {
+        let err = Config::from_toml(toml, "t").unwrap_err().to_string();
+        assert!(err.contains(key) && err.contains(what), "{toml}: {err}");
+    }
+}

@@ -203,7 +203,11 @@ fn keep_lease(
 async fn fleet_and_lease(
     config: &envsched_core::Config,
 ) -> (envsched_aws::AwsFleet, Option<(envsched_aws::DynamoLease, std::sync::Arc<envsched_aws::Fence>)>) {
-    let aws = envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await;
+    let aws = envsched_aws::AwsFleet::from_env(
+        config.aws.region.clone(),
+        envsched_aws::Pacing::from_section(&config.aws.pacing),
+    )
+    .await;
     match &config.lease {
         Some(settings) => {
             let fence = std::sync::Arc::new(envsched_aws::Fence::closed());
@@ -284,7 +288,13 @@ impl Fleets {
                 let snapshot = inputs::observed(path)?;
                 Fleets::Snapshot(Box::new(SandboxFleet::new(&snapshot, SimClock::new(at), Timing::instant())))
             }
-            None => Fleets::Aws(Box::new(envsched_aws::AwsFleet::from_env(config.aws.region.clone()).await)),
+            None => Fleets::Aws(Box::new(
+                envsched_aws::AwsFleet::from_env(
+                    config.aws.region.clone(),
+                    envsched_aws::Pacing::from_section(&config.aws.pacing),
+                )
+                .await,
+            )),
         })
     }
 }

@@ -137,13 +137,14 @@ impl AwsFleet {
         &self.base
     }
 
-    /// A fleet on the standard credential chain, in `region` or the chain's Region.
-    pub async fn from_env(region: Option<String>) -> Self {
+    /// A fleet on the standard credential chain, in `region` or the chain's Region, paced as
+    /// `pacing` (`[aws.pacing]`).
+    pub async fn from_env(region: Option<String>, pacing: Pacing) -> Self {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(r) = region {
             loader = loader.region(aws_config::Region::new(r));
         }
-        AwsFleet::new(&loader.load().await)
+        AwsFleet::with_options(&loader.load().await, Options { pacing, ..Options::default() })
     }
 
     /// The Region of the default place (`[aws] region`, else the credential chain's).

@@ -152,6 +152,51 @@ pub struct AwsSection {
     /// One active copy: a lease in a DynamoDB table. Absent: copies are not coordinated.
     #[serde(default)]
     pub lease: Option<LeaseSection>,
+    /// How fast envsched calls each AWS API family, per account and Region.
+    #[serde(default)]
+    pub pacing: PacingSection,
+}
+
+/// `[aws.pacing]`: envsched's own token bucket per API family (per account and Region), so
+/// it stays inside AWS's throttles by design and leaves room for people and pipelines in the
+/// same account. AWS's documented buckets: ECS reads 20/s burst 100, ECS mutations
+/// (UpdateService) 5/s burst 50, ECS tag changes 10/s burst 20, RDS 12/s burst ~300;
+/// Application Auto Scaling publishes none.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PacingSection {
+    /// `"headroom"` (default: about 80 % of each documented rate and half its burst — ECS
+    /// reads 16/s burst 50, UpdateService 4/s burst 25, tags 8/s burst 10, RDS 10/s burst
+    /// 100, Auto Scaling 5/s burst 20), `"aws-limits"` (the documented figures themselves,
+    /// Auto Scaling 5/s burst 20: for an account envsched has to itself) or `"off"` (no
+    /// pacing: for emulators such as moto; never against real AWS).
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// ECS reads (`DescribeServices`, `ListServices`), over the preset.
+    #[serde(default)]
+    pub ecs_read: Option<RateSection>,
+    /// ECS mutations (`UpdateService`), over the preset.
+    #[serde(default)]
+    pub ecs_write: Option<RateSection>,
+    /// ECS tag changes (`TagResource`, `UntagResource`), over the preset.
+    #[serde(default)]
+    pub ecs_tag: Option<RateSection>,
+    /// RDS, every API, over the preset.
+    #[serde(default)]
+    pub rds: Option<RateSection>,
+    /// Application Auto Scaling, over the preset.
+    #[serde(default)]
+    pub autoscaling: Option<RateSection>,
+}
+
+/// One API family's bucket: `rate` calls per second sustained after a `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateSection {
+    /// Calls per second, sustained (> 0, at most 1000).
+    pub rate: f64,
+    /// Calls allowed at once from a full bucket (1 to 10,000).
+    pub burst: u32,
 }
 
 /// `[aws.lease]`: the DynamoDB item that makes one copy of envsched the active one.

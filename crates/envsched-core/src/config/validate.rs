@@ -108,6 +108,7 @@ impl Validator {
         let lease = self.lease(f.aws.lease.as_ref());
         self.ecspresso(f);
         self.pricing(&f.pricing);
+        self.pacing(&f.aws.pacing);
         let ending_soon = f.notify.ending_soon.as_deref().map(|d| {
             self.duration("notify.ending_soon", d, SignedDuration::from_mins(1), SignedDuration::from_hours(24))
         });
@@ -130,6 +131,45 @@ impl Validator {
             lease,
             notify,
         })
+    }
+
+    fn pacing(&mut self, p: &super::file::PacingSection) {
+        let preset = p.preset.as_deref().unwrap_or("headroom");
+        if !["headroom", "aws-limits", "off"].contains(&preset) {
+            self.issue(
+                "aws.pacing.preset",
+                format!("{preset:?} is not a pacing preset"),
+                "use \"headroom\" (the default), \"aws-limits\" or \"off\" (emulators only)",
+            );
+        }
+        let families = [
+            ("ecs_read", p.ecs_read),
+            ("ecs_write", p.ecs_write),
+            ("ecs_tag", p.ecs_tag),
+            ("rds", p.rds),
+            ("autoscaling", p.autoscaling),
+        ];
+        for (name, r) in families {
+            let Some(r) = r else { continue };
+            let key = format!("aws.pacing.{name}");
+            if preset == "off" {
+                self.issue(
+                    &key,
+                    "a rate with pacing off",
+                    "remove it, or choose the preset \"headroom\" or \"aws-limits\"",
+                );
+            }
+            if !(r.rate > 0.0 && r.rate <= 1000.0) {
+                self.issue(
+                    &key,
+                    format!("rate {} is out of range", r.rate),
+                    "use calls per second above 0 and at most 1000",
+                );
+            }
+            if !(1..=10_000).contains(&r.burst) {
+                self.issue(&key, format!("burst {} is out of range", r.burst), "use a burst from 1 to 10000");
+            }
+        }
     }
 
     fn schedule(&mut self, s: &ScheduleSection) -> Schedule {
