@@ -74,6 +74,9 @@ pub struct TargetSet {
     depth: Vec<usize>,
     /// Longest dependent chain above each target (0 = nothing depends on it).
     height: Vec<usize>,
+    /// Per environment (`None`: shared), its targets' indices in order: a booking scoped to
+    /// one environment is matched against its targets and the shared ones only.
+    by_env: HashMap<Option<String>, Vec<usize>>,
 }
 
 impl TargetSet {
@@ -120,7 +123,11 @@ impl TargetSet {
             }
         }
         let by_text = targets.iter().enumerate().map(|(i, t)| (t.key(), i)).collect();
-        Ok(TargetSet { targets, by_key, by_text, deps, closure, dependents, depth, height })
+        let mut by_env: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+        for (i, t) in targets.iter().enumerate() {
+            by_env.entry(t.environment.clone()).or_default().push(i);
+        }
+        Ok(TargetSet { targets, by_key, by_text, deps, closure, dependents, depth, height, by_env })
     }
 
     /// All targets, in declaration order.
@@ -208,12 +215,18 @@ impl TargetSet {
 
     /// Indices of targets `selector` selects within `scope` (an environment name, or all).
     pub fn select(&self, selector: &Selector, scope: Option<&str>) -> Vec<usize> {
-        self.targets
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| in_scope(t, scope) && selector.matches(&t.name))
-            .map(|(i, _)| i)
-            .collect()
+        let Some(env) = scope else {
+            return (0..self.targets.len()).filter(|&i| selector.matches(&self.targets[i].name)).collect();
+        };
+        let empty = Vec::new();
+        let own = self.by_env.get(&Some(env.to_string())).unwrap_or(&empty);
+        let shared = self.by_env.get(&None).unwrap_or(&empty);
+        let mut out: Vec<usize> =
+            own.iter().chain(shared).copied().filter(|&i| selector.matches(&self.targets[i].name)).collect();
+        if !shared.is_empty() && !own.is_empty() {
+            out.sort_unstable();
+        }
+        out
     }
 }
 
@@ -290,14 +303,6 @@ fn dependencies(
     }
     deps
 }
-
-fn in_scope(t: &Target, scope: Option<&str>) -> bool {
-    match (scope, t.environment.as_deref()) {
-        (None, _) | (_, None) => true,
-        (Some(s), Some(e)) => s == e,
-    }
-}
-
 /// Dependencies before dependents. Only called on acyclic graphs.
 fn topo_order(deps: &[Vec<usize>]) -> Vec<usize> {
     fn visit(i: usize, deps: &[Vec<usize>], seen: &mut [bool], out: &mut Vec<usize>) {
