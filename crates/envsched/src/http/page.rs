@@ -176,44 +176,20 @@ fn timeline(h: &mut String, env: &EnvironmentView, v: &StatusView, zone: &TimeZo
         };
         h.push_str(&label);
         for w in &b.windows {
-            let _ = write!(
-                h,
-                "<rect class=\"booked\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#4a78c2\"><title>{title}: {} – {}</title></rect>",
-                x(w.from),
-                y + 3.0,
-                (x(w.to) - x(w.from)).max(1.0),
-                ROW - 6.0,
-                esc(&local(w.from, zone)),
-                esc(&local(w.to, zone))
-            );
+            let tip = format!("{title}: {} – {}", esc(&local(w.from, zone)), esc(&local(w.to, zone)));
+            rect(h, "booked", (x(w.from), x(w.to)), y + 3.0, ROW - 6.0, "#4a78c2", Some(&tip));
         }
         y += ROW;
     }
     for t in &env.targets {
         let _ = write!(h, "<text x=\"14\" y=\"{:.1}\">{}</text>", y + 13.0, esc(&t.name));
         for (s, up) in &t.history {
-            let _ = write!(
-                h,
-                "<rect class=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"/>",
-                if *up { "ran" } else { "idle" },
-                x(s.from),
-                y + 5.0,
-                (x(s.to) - x(s.from)).max(0.5),
-                ROW - 10.0,
-                if *up { "#2e9d55" } else { "#d0d0d0" }
-            );
+            let (class, fill) = if *up { ("ran", "#2e9d55") } else { ("idle", "#d0d0d0") };
+            rect(h, class, (x(s.from), x(s.to)), y + 5.0, ROW - 10.0, fill, None);
         }
         for g in &t.gaps {
-            let _ = write!(
-                h,
-                "<rect class=\"gap\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#d62828\"><title>booked but not up: {} – {}</title></rect>",
-                x(g.from),
-                y + 3.0,
-                (x(g.to) - x(g.from)).max(1.0),
-                ROW - 6.0,
-                esc(&local(g.from, zone)),
-                esc(&local(g.to, zone))
-            );
+            let tip = format!("booked but not up: {} – {}", esc(&local(g.from, zone)), esc(&local(g.to, zone)));
+            rect(h, "gap", (x(g.from), x(g.to)), y + 3.0, ROW - 6.0, "#d62828", Some(&tip));
         }
         y += ROW;
     }
@@ -224,6 +200,19 @@ fn timeline(h: &mut String, env: &EnvironmentView, v: &StatusView, zone: &TimeZo
         AXIS - 6.0,
         AXIS - 6.0
     );
+}
+
+/// One bar from `x0` to `x1` (at least 1 unit wide), with an escaped tooltip.
+fn rect(h: &mut String, class: &str, (x0, x1): (f64, f64), y: f64, height: f64, fill: &str, tip: Option<&str>) {
+    let _ = write!(
+        h,
+        "<rect class=\"{class}\" x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{height:.1}\" fill=\"{fill}\">",
+        (x1 - x0).max(1.0)
+    );
+    if let Some(t) = tip {
+        let _ = write!(h, "<title>{t}</title>");
+    }
+    h.push_str("</rect>");
 }
 
 fn actions(h: &mut String, v: &StatusView, zone: &TimeZone) {
