@@ -17,6 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::booking::{Booking, BookingRef};
 use crate::config::Config;
 use crate::desired::{Desired, DesiredState, desired};
+use crate::reconcile::Report;
 
 /// What a notice says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,23 @@ impl Notice {
             NoticeKind::Ready => format!(" what this booking asked for {}.", self.phrase()),
         }
     }
+}
+
+/// The notices `config`'s `[notify]` asks of cycle `report`, whose live bookings were
+/// `bookings` and whose rows were told `texts`: none when the cycle may not tell rows
+/// anything ([`Report::may_tell_rows`]: frozen, or the bookings unread).
+pub fn due(report: &Report, bookings: &[Booking], config: &Config, texts: &[(String, String)]) -> Vec<Notice> {
+    if !report.may_tell_rows() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if let Some(ahead) = config.notify.ending_soon {
+        out.extend(ending_soon(&report.desired, bookings, config, report.at, ahead));
+    }
+    if config.notify.ready {
+        out.extend(ready(texts, &report.desired, bookings, config));
+    }
+    out
 }
 
 /// The bookings whose last window closes within `ahead` of `now` and whose end stops

@@ -200,14 +200,16 @@ fn keep_lease(
 
 /// The AWS fleet, and with `[aws.lease]` the lease and the fence the fleet writes behind
 /// (closed until the lease is taken).
+/// The AWS fleet `[aws]` describes: its Region and its pacing.
+async fn aws_fleet(config: &envsched_core::Config) -> envsched_aws::AwsFleet {
+    envsched_aws::AwsFleet::from_env(config.aws.region.clone(), envsched_aws::Pacing::from_section(&config.aws.pacing))
+        .await
+}
+
 async fn fleet_and_lease(
     config: &envsched_core::Config,
 ) -> (envsched_aws::AwsFleet, Option<(envsched_aws::DynamoLease, std::sync::Arc<envsched_aws::Fence>)>) {
-    let aws = envsched_aws::AwsFleet::from_env(
-        config.aws.region.clone(),
-        envsched_aws::Pacing::from_section(&config.aws.pacing),
-    )
-    .await;
+    let aws = aws_fleet(config).await;
     match &config.lease {
         Some(settings) => {
             let fence = std::sync::Arc::new(envsched_aws::Fence::closed());
@@ -288,13 +290,7 @@ impl Fleets {
                 let snapshot = inputs::observed(path)?;
                 Fleets::Snapshot(Box::new(SandboxFleet::new(&snapshot, SimClock::new(at), Timing::instant())))
             }
-            None => Fleets::Aws(Box::new(
-                envsched_aws::AwsFleet::from_env(
-                    config.aws.region.clone(),
-                    envsched_aws::Pacing::from_section(&config.aws.pacing),
-                )
-                .await,
-            )),
+            None => Fleets::Aws(Box::new(aws_fleet(config).await)),
         })
     }
 }
@@ -546,11 +542,10 @@ async fn demo_week(
         }
         let wb = client.write_back(&texts, bookings).await;
         written += wb.written;
-        // `[notify]`, as the daemon gives it: never while frozen (row_texts said so above).
+        // `[notify]`, as the daemon gives it.
         let mut events = Vec::new();
-        if let Some(ahead) = world.config.notify.ending_soon {
-            let notices =
-                envsched_core::notify::ending_soon(&report.desired, bookings, &world.config, report.at, ahead);
+        let notices = envsched_core::notify::due(report, bookings, &world.config, &texts);
+        if !notices.is_empty() {
             let told = client.notify(&notices).await;
             for (id, text) in told.posted {
                 let (title, environment) = seen.get(&id).cloned().unwrap_or_default();

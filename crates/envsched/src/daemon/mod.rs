@@ -474,8 +474,8 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
                 }
                 self.failures = 0;
                 let write_back = if stopping { None } else { self.tell_rows(report).await };
-                // Only a copy that acts (not frozen, lease held) edits the schema.
-                if std::mem::take(&mut self.sync_due) && !stopping && report.plan.frozen.is_none() {
+                // Only a copy that acts (not frozen, lease held, bookings read) edits the schema.
+                if std::mem::take(&mut self.sync_due) && !stopping && report.may_tell_rows() {
                     match self.rows.sync_options(&self.config.targets).await {
                         Ok(added) if added.is_empty() => {}
                         Ok(added) => {
@@ -551,19 +551,9 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
     }
 
     /// `[notify]`: comments on the rows whose booking ends soon (or, opt-in, became ready),
-    /// once each. Only after a cycle that was not frozen (the caller's write-back gate).
+    /// once each; never after a cycle that may not tell rows anything ([`notify::due`]).
     async fn give_notices(&mut self, report: &Report, texts: &[(String, String)]) {
-        let (config, bookings) = (self.config, &self.state.last_bookings);
-        if report.plan.frozen.is_some() {
-            return;
-        }
-        let mut notices = Vec::new();
-        if let Some(ahead) = config.notify.ending_soon {
-            notices.extend(notify::ending_soon(&report.desired, bookings, config, report.at, ahead));
-        }
-        if config.notify.ready {
-            notices.extend(notify::ready(texts, &report.desired, bookings, config));
-        }
+        let notices = notify::due(report, &self.state.last_bookings, self.config, texts);
         if notices.is_empty() {
             return;
         }
