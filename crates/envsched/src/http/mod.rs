@@ -34,6 +34,8 @@ struct AppState {
     config: Arc<Config>,
     /// The default Region for console links (`[aws] region`, else `AWS_REGION`).
     region: Option<String>,
+    /// The upcoming edges, computed once per cycle.
+    edges: Arc<view::EdgeCache>,
 }
 
 /// Webhook events wake the loop.
@@ -76,7 +78,7 @@ pub fn router(shared: Arc<Shared>, metrics: PrometheusHandle, webhook: WebhookRe
         .route("/metrics", get(metrics_text))
         .route("/", get(status_page))
         .route("/status.json", get(status_json))
-        .with_state(AppState { shared, metrics, config, region })
+        .with_state(AppState { shared, metrics, config, region, edges: Arc::new(view::EdgeCache::default()) })
         .merge(hook)
 }
 
@@ -116,7 +118,7 @@ fn safe_headers() -> [(header::HeaderName, &'static str); 4] {
 
 fn view(st: &AppState) -> view::StatusView {
     let status = st.shared.status.read().unwrap_or_else(|p| p.into_inner());
-    view::build(&status, &st.config, Timestamp::now(), st.region.as_deref())
+    view::build(&status, &st.config, Timestamp::now(), st.region.as_deref(), &st.edges)
 }
 
 /// `GET /`: the status page, rendered from the same model as `/status.json`.

@@ -2,6 +2,8 @@
 //! renders it, so both always say the same. Built from the daemon's [`Status`] and the
 //! config at request time: 12 hours back to 24 hours ahead.
 
+use std::collections::HashMap;
+
 use envsched_core::{Booking, Config, DesiredState, Locator, Selector, desired, next_change};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -165,7 +167,7 @@ fn subtract(spans: &[Span], minus: &[Span]) -> Vec<Span> {
 }
 
 /// The model of the page at `now`; `region` is the default Region for console links.
-pub fn build(status: &Status, config: &Config, now: Timestamp, region: Option<&str>) -> StatusView {
+pub fn build(status: &Status, config: &Config, now: Timestamp, region: Option<&str>, cache: &EdgeCache) -> StatusView {
     let from = now.checked_sub(HISTORY).unwrap_or(now);
     let to = now.checked_add(AHEAD).unwrap_or(now);
     let ready = match (&status.standby, status.ready(now)) {
@@ -194,14 +196,16 @@ pub fn build(status: &Status, config: &Config, now: Timestamp, region: Option<&s
             .unwrap_or_default(),
     };
     let Some(report) = &status.report else { return view };
-    let edges = coming_up(&status.bookings, config, now, to);
+    let edges = cache.edges(status, config, now);
     let mut names: Vec<Option<&str>> = config.environments.iter().map(|e| Some(e.name.as_str())).collect();
     if report.plan.targets.iter().any(|t| t.environment.is_none()) {
         names.push(None);
     }
     let region = region.or(config.aws.region.as_deref());
+    let urls: HashMap<&str, &str> =
+        status.bookings.iter().filter_map(|b| Some((b.id.as_str(), b.url.as_deref()?))).collect();
     for env in names {
-        let ctx = EnvContext { status, config, env, from, now, to, region };
+        let ctx = EnvContext { status, config, env, from, now, to, region, urls: &urls };
         if let Some(e) = ctx.view(&report.plan, &edges) {
             view.environments.push(e);
         }
@@ -219,6 +223,8 @@ struct EnvContext<'a> {
     now: Timestamp,
     to: Timestamp,
     region: Option<&'a str>,
+    /// Each live booking's row URL, by page id.
+    urls: &'a HashMap<&'a str, &'a str>,
 }
 
 impl EnvContext<'_> {
@@ -240,22 +246,31 @@ impl EnvContext<'_> {
 
     /// The environment's view; `None` when it has neither targets nor bookings.
     fn view(&self, plan: &envsched_core::Plan, edges: &[Edge]) -> Option<EnvironmentView> {
-        let bookings: Vec<BookingView> = self
+        // Each booking's windows and selectors, once for all the environment's targets.
+        let booked: Vec<(&Booking, Vec<Selector>, Vec<Span>)> = self
             .status
             .bookings
             .iter()
             .filter(|b| self.has(b))
-            .map(|b| BookingView {
+            .map(|b| (b, b.components.iter().filter_map(|c| Selector::parse(c).ok()).collect(), self.windows(b)))
+            .collect();
+        let bookings: Vec<BookingView> = booked
+            .iter()
+            .filter(|(_, _, windows)| !windows.is_empty())
+            .map(|(b, _, windows)| BookingView {
                 id: b.id.clone(),
                 title: b.title.clone(),
                 url: b.url.clone(),
                 components: b.components.clone(),
-                windows: self.windows(b),
+                windows: windows.clone(),
             })
-            .filter(|b| !b.windows.is_empty())
             .collect();
-        let targets: Vec<TargetView> =
-            plan.targets.iter().filter(|t| t.environment.as_deref() == self.env).map(|t| self.target(t)).collect();
+        let targets: Vec<TargetView> = plan
+            .targets
+            .iter()
+            .filter(|t| t.environment.as_deref() == self.env)
+            .map(|t| self.target(t, &booked))
+            .collect();
         if targets.is_empty() && bookings.is_empty() {
             return None;
         }
@@ -279,7 +294,7 @@ impl EnvContext<'_> {
 
     /// One target: its AWS name and console link, what keeps it up, its observed history
     /// and the past spans a booking named it directly while it was not up.
-    fn target(&self, t: &envsched_core::TargetPlan) -> TargetView {
+    fn target(&self, t: &envsched_core::TargetPlan, booked: &[(&Booking, Vec<Selector>, Vec<Span>)]) -> TargetView {
         let (status, now) = (self.status, self.now);
         let key = t.key.to_string();
         let history: Vec<(Span, bool)> = status
@@ -291,17 +306,15 @@ impl EnvContext<'_> {
         let up: Vec<Span> = history.iter().filter(|(_, up)| *up).map(|(s, _)| *s).collect();
         // Booked directly, in the part of the past the daemon saw.
         let seen_from = history.first().map_or(now, |(s, _)| s.from);
-        let mut booked: Vec<Span> = status
-            .bookings
+        let mut booked: Vec<Span> = booked
             .iter()
-            .filter(|b| self.has(b))
-            .filter(|b| b.components.iter().any(|c| Selector::parse(c).is_ok_and(|s| s.matches(&t.name))))
-            .flat_map(|b| self.windows(b))
+            .filter(|(_, selectors, _)| selectors.iter().any(|s| s.matches(&t.name)))
+            .flat_map(|(_, _, windows)| windows)
             .map(|s| Span { from: s.from.max(seen_from), to: s.to.min(now) })
             .filter(|s| s.from < s.to)
             .collect();
         booked.sort_by_key(|s| s.from);
-        let url_of = |id: &str| status.bookings.iter().find(|b| b.id == id).and_then(|b| b.url.clone());
+        let url_of = |id: &str| self.urls.get(id).map(|u| u.to_string());
         TargetView {
             key,
             name: t.name.clone(),
@@ -332,13 +345,52 @@ impl EnvContext<'_> {
     }
 }
 
-/// The window edges in `(now, to]` and what each changes, from the planner's own rules
-/// (`desired` before and at each `next_change`).
-fn coming_up(bookings: &[Booking], config: &Config, now: Timestamp, to: Timestamp) -> Vec<Edge> {
+/// The upcoming edges, computed once per cycle rather than per request: each edge costs a
+/// `desired` over every target (tens of milliseconds at 10,000), and `/status.json` may be
+/// polled by a monitor. An edge list depends only on the bookings and the config, so the
+/// list computed at one instant serves every later request of the same cycle that it covers.
+#[derive(Debug, Default)]
+pub struct EdgeCache(std::sync::Mutex<Option<CachedEdges>>);
+
+#[derive(Debug)]
+struct CachedEdges {
+    /// The cycle whose bookings they came from.
+    cycle: Timestamp,
+    /// Every edge in `(from, to]` is in `edges`.
+    from: Timestamp,
+    to: Timestamp,
+    edges: Vec<Edge>,
+}
+
+impl EdgeCache {
+    /// How much further than the page shows a computation looks, so it serves later requests.
+    const SPARE: SignedDuration = SignedDuration::from_hours(1);
+
+    /// The first edges in `(now, now + 24 h]` of the last cycle's bookings.
+    fn edges(&self, status: &Status, config: &Config, now: Timestamp) -> Vec<Edge> {
+        let Some(cycle) = status.report.as_ref().map(|r| r.at) else { return Vec::new() };
+        let to = now.checked_add(AHEAD).unwrap_or(now);
+        let mut cached = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = cached.as_ref().is_some_and(|c| c.cycle == cycle && c.from <= now && c.to >= to);
+        if !fresh {
+            let horizon = to.checked_add(Self::SPARE).unwrap_or(to);
+            let edges = coming_up(&status.bookings, config, now, horizon, 2 * MAX_EDGES);
+            // A list cut by the count covers only up to its last edge.
+            let covered = if edges.len() == 2 * MAX_EDGES { edges.last().map_or(now, |e| e.at) } else { horizon };
+            *cached = Some(CachedEdges { cycle, from: now, to: covered, edges });
+        }
+        let c = cached.as_ref().map_or(&[][..], |c| c.edges.as_slice());
+        c.iter().filter(|e| e.at > now && e.at <= to).take(MAX_EDGES).cloned().collect()
+    }
+}
+
+/// The first `max` window edges in `(now, to]` and what each changes, from the planner's
+/// own rules (`desired` before and at each `next_change`).
+fn coming_up(bookings: &[Booking], config: &Config, now: Timestamp, to: Timestamp, max: usize) -> Vec<Edge> {
     let mut out = Vec::new();
     let mut before = desired(bookings, config, now);
     let mut t = now;
-    while out.len() < MAX_EDGES {
+    while out.len() < max {
         let Some(next) = next_change(bookings, config, t).filter(|n| *n <= to) else { break };
         let after = desired(bookings, config, next);
         let mut e = Edge { at: next, starts: Vec::new(), stops: Vec::new(), why: Vec::new() };
@@ -372,6 +424,73 @@ mod tests {
 
     fn t(h: i64) -> Timestamp {
         Timestamp::UNIX_EPOCH.checked_add(SignedDuration::from_hours(h)).unwrap()
+    }
+
+    /// A later request of the same cycle gets, from the cached list, what a fresh
+    /// computation at its instant gives; a new cycle computes again.
+    #[tokio::test]
+    async fn the_edge_cache_answers_later_requests_as_a_fresh_computation_would() {
+        use envsched_core::{CycleState, FixedClock, FixedSource, Mode, Observed, reconcile};
+        let config =
+            Config::from_toml("[[targets]]\nname = \"a\"\necs = { cluster = \"c\", service = \"s\" }\n", "t").unwrap();
+        let now: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+        let hours = |h: i64| now.checked_add(SignedDuration::from_hours(h)).unwrap();
+        let bookings: Vec<Booking> = (0..4)
+            .map(|i| Booking {
+                id: format!("b{i}"),
+                title: format!("b{i}"),
+                status: "利用中".into(),
+                components: vec!["a".into()],
+                environment: None,
+                window: envsched_core::Window::Span { start: hours(1 + 5 * i), end: Some(hours(2 + 5 * i)) },
+                trashed: false,
+                feedback: None,
+                last_edited: None,
+                url: None,
+                creator: None,
+            })
+            .collect();
+        let observed: Observed = serde_json::from_str(
+            r#"{"ecs_services": [{"cluster": "c", "service": "s", "desired_count": 0, "running_count": 0}]}"#,
+        )
+        .unwrap();
+        let fleet = envsched_sandbox::SandboxFleet::new(
+            &observed,
+            envsched_sandbox::SimClock::new(now),
+            envsched_sandbox::Timing::instant(),
+        );
+        let report = reconcile(
+            &config,
+            &FixedSource(bookings.clone()),
+            &fleet,
+            &FixedClock(now),
+            &mut CycleState::default(),
+            Mode::DryRun,
+        )
+        .await
+        .unwrap();
+        let mut status = Status { report: Some(report), bookings: bookings.clone(), ..Status::default() };
+        let cache = EdgeCache::default();
+        let first = cache.edges(&status, &config, now);
+        // Starts at start − lead (the default 10 m), stops at the end.
+        let lead = config.schedule.lead;
+        let want: Vec<Timestamp> =
+            (0..4).flat_map(|i| [hours(1 + 5 * i).checked_sub(lead).unwrap(), hours(2 + 5 * i)]).collect();
+        assert_eq!(first.iter().map(|e| e.at).collect::<Vec<_>>(), want);
+        // Past the first edge (00:50), within what the first computation covers.
+        let later = now + SignedDuration::from_mins(55);
+        let cached = cache.edges(&status, &config, later);
+        let fresh = coming_up(&bookings, &config, later, later.checked_add(AHEAD).unwrap(), MAX_EDGES);
+        assert_eq!(
+            cached.iter().map(|e| (e.at, &e.starts, &e.stops)).collect::<Vec<_>>(),
+            fresh.iter().map(|e| (e.at, &e.starts, &e.stops)).collect::<Vec<_>>()
+        );
+        assert_eq!(cached.len(), want.len() - 1, "the first edge is past");
+        assert_eq!(cache.0.lock().unwrap().as_ref().unwrap().from, now, "served from the first computation");
+        // A new cycle (its bookings may differ): computed again.
+        status.report.as_mut().unwrap().at = later;
+        assert_eq!(cache.edges(&status, &config, later).len(), cached.len());
+        assert_eq!(cache.0.lock().unwrap().as_ref().unwrap().from, later);
     }
 
     #[test]
