@@ -42,17 +42,11 @@ pub struct Database {
 
 /// `e` as a setup error: a 404 or 403 names the page and the capability to grant.
 fn setup_error(e: ApiError, doing: &str, what: &str) -> SourceError {
-    match e {
-        ApiError::Api { status: status @ (403 | 404), code, message, request_id, .. } => {
-            let hint = if status == 404 {
-                format!("share {what} with the integration (⋯ → Connections → add it), or check the id")
-            } else {
-                "give the integration the \"Read content\", \"Update content\" and \"Insert content\" capabilities (Notion → Integrations → Capabilities)".to_string()
-            };
-            SourceError::Rejected { status, code, message: format!("{doing}: {message}"), request_id, hint }
-        }
-        other => other.into_source_error(doing),
-    }
+    e.into_source_error_hinted(doing, |status| match status {
+        404 => Some(format!("share {what} with the integration (⋯ → Connections → add it), or check the id")),
+        403 => Some("give the integration the \"Read content\", \"Update content\" and \"Insert content\" capabilities (Notion → Integrations → Capabilities)".to_string()),
+        _ => None,
+    })
 }
 
 fn ids(v: &Value, key: &str) -> Vec<String> {

@@ -56,16 +56,9 @@ impl NotionClient {
 }
 
 fn comment_error(e: super::ApiError, doing: &str) -> SourceError {
-    match e {
-        super::ApiError::Api { status: 403, code, message, request_id, .. } => SourceError::Rejected {
-            status: 403,
-            code,
-            message: format!("{doing}: {message}"),
-            request_id,
-            hint: "give the integration the \"Read comments\" and \"Insert comments\" capabilities ([notify] is on), or turn [notify] off".into(),
-        },
-        other => other.into_source_error(doing),
-    }
+    e.into_source_error_hinted(doing, |status| {
+        (status == 403).then(|| "give the integration the \"Read comments\" and \"Insert comments\" capabilities ([notify] is on), or turn [notify] off".to_string())
+    })
 }
 
 /// What one round of notices did.

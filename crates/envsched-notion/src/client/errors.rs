@@ -71,9 +71,15 @@ impl ApiError {
 
     /// The error as a [`SourceError`], with what to check.
     pub fn into_source_error(self, doing: &str) -> SourceError {
+        self.into_source_error_hinted(doing, |_| None)
+    }
+
+    /// [`Self::into_source_error`], with `hint(status)` as what to check when it gives one
+    /// (a setup command or a comment fails for other reasons than a fetch does).
+    pub fn into_source_error_hinted(self, doing: &str, hint: impl FnOnce(u16) -> Option<String>) -> SourceError {
         match self {
             ApiError::Api { status, code, message, request_id, .. } => {
-                let hint = match (status, code.as_str()) {
+                let hint = hint(status).unwrap_or_else(|| match (status, code.as_str()) {
                     (401, _) => "the token was rejected: check the integration secret in the variable named by notion.token_env (revoked or mistyped?)".to_string(),
                     (403, _) => "the integration lacks a capability: give it \"Read content\" (and \"Update content\" for write-back)".to_string(),
                     (404, _) => "the database is not shared with the integration (database ⋯ → Connections → add it) or notion.database_id / data_source_id is wrong".to_string(),
@@ -81,7 +87,7 @@ impl ApiError {
                     (429 | 529, _) => "Notion kept rate-limiting: lower notion.requests_per_second or share fewer integrations' load".to_string(),
                     (500..=599, _) => "Notion is failing: see https://status.notion.so; envsched keeps everything as it is meanwhile".to_string(),
                     _ => "see the message".to_string(),
-                };
+                });
                 if status >= 500 || status == 429 {
                     SourceError::Unavailable {
                         message: format!(
