@@ -127,3 +127,8 @@ fn archived_in(v: &Value, path: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// The value of `key` in a request's query string (`a=1&b=2`): ids and numbers, no escapes.
+pub(super) fn param<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
+    query?.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v)
+}

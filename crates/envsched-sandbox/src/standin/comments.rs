@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::call::Call;
+use super::call::{Call, param};
 use super::faults::{error, invalid, not_found};
 use super::shapes::{rich_text, same_id};
 use super::{BOT_USER, Comment, OWNER, Shared, lock};
@@ -91,8 +91,7 @@ pub(super) async fn create(State(s): State<Shared>, call: Call) -> Response {
 /// `GET /v1/comments?block_id=…`: the row's comments, oldest first.
 pub(super) async fn list(State(s): State<Shared>, RawQuery(query): RawQuery, call: Call) -> Response {
     let rid = &call.rid;
-    let block =
-        query.as_deref().unwrap_or_default().split('&').find_map(|kv| kv.strip_prefix("block_id=")).map(str::to_string);
+    let block = param(query.as_deref(), "block_id").map(str::to_string);
     let st = lock(&s);
     if !st.comments_allowed {
         drop(st);

@@ -8,26 +8,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::call::Call;
+use super::call::{Call, param};
 use super::faults::{invalid, not_found};
 use super::shapes::{option, same_id, table};
 use super::{Created, DATA_SOURCE_ID, DATABASE_ID, Inner, PARENT_PAGE, Shared, lock};
 
 /// Property types a created schema may use (the ones envsched creates, and people).
 const TYPES: [&str; 6] = ["title", "rich_text", "date", "select", "multi_select", "people"];
-
-/// `page_size` and `start_cursor` from a query string (ids and numbers: no escapes).
-fn paging(query: Option<&str>) -> (Option<usize>, Option<String>) {
-    let mut out = (None, None);
-    for (k, v) in query.unwrap_or_default().split('&').filter_map(|kv| kv.split_once('=')) {
-        match k {
-            "page_size" => out.0 = v.parse().ok(),
-            "start_cursor" => out.1 = Some(v.to_string()),
-            _ => {}
-        }
-    }
-    out
-}
 
 /// `GET /v1/blocks/{id}/children`: a shared page's databases, as `child_database` blocks.
 pub(super) async fn children(
@@ -36,7 +23,10 @@ pub(super) async fn children(
     RawQuery(query): RawQuery,
     call: Call,
 ) -> Response {
-    let (page_size, start_cursor) = paging(query.as_deref());
+    let (page_size, start_cursor) = (
+        param(query.as_deref(), "page_size").and_then(|v| v.parse::<usize>().ok()),
+        param(query.as_deref(), "start_cursor").map(str::to_string),
+    );
     let st = lock(&s);
     if !st.shared_pages.iter().any(|p| same_id(p, &id)) {
         drop(st);
