@@ -110,34 +110,44 @@ pub fn ending_soon(
 ) -> Vec<Notice> {
     let (lead, linger) = (config.schedule.lead, config.schedule.linger);
     let horizon = now.checked_add(ahead).unwrap_or(Timestamp::MAX);
-    // The desired state at each stop instant, computed once per instant.
+    // Whether a booking's own last window ends at `stop` in an environment's calendar, and
+    // the desired state at each stop instant: each worked out once, not once per target.
+    let mut ends: BTreeMap<(&str, Option<&str>, Timestamp), bool> = BTreeMap::new();
     let mut then: BTreeMap<Timestamp, Desired> = BTreeMap::new();
     let mut notices: BTreeMap<(String, Timestamp), Notice> = BTreeMap::new();
     for td in &now_desired.targets {
         let Some(stop) = td.until.filter(|u| td.state == DesiredState::Up && *u > now && *u <= horizon) else {
             continue;
         };
+        let ending: Vec<(&Booking, Option<&str>)> = td
+            .bookings
+            .iter()
+            .filter_map(|r| bookings.iter().find(|b| b.id == r.id))
+            .map(|b| (b, td.target.environment.as_deref().or(b.environment.as_deref())))
+            .filter(|(b, env)| {
+                *ends.entry((b.id.as_str(), *env, stop)).or_insert_with(|| {
+                    // Only the booking's own end: active until `stop`, no window after it.
+                    let calendar = config.calendar(*env);
+                    calendar.active_interval(&b.window, lead, linger, now).is_some_and(|iv| iv.end == stop)
+                        && calendar.next_edge(&b.window, lead, linger, stop).is_none()
+                })
+            })
+            .collect();
+        if ending.is_empty() {
+            continue; // an evening of a booking that goes on, or no booking's end
+        }
         let later = then.entry(stop).or_insert_with(|| desired(bookings, config, stop));
         if later.targets.get(td.index).is_none_or(|t| t.state == DesiredState::Up) {
             continue; // another booking (or a pin) keeps it up past the end
         }
-        for r in &td.bookings {
-            let Some(b) = bookings.iter().find(|b| b.id == r.id) else { continue };
-            let env = td.target.environment.as_deref().or(b.environment.as_deref());
-            let calendar = config.calendar(env);
-            // Only the booking's own end: it is active until `stop` and opens no window after.
-            let ends_here = calendar.active_interval(&b.window, lead, linger, now).is_some_and(|iv| iv.end == stop)
-                && calendar.next_edge(&b.window, lead, linger, stop).is_none();
-            if !ends_here {
-                continue;
-            }
+        for (b, env) in ending {
             let n = notices.entry((b.id.clone(), stop)).or_insert_with(|| Notice {
                 kind: NoticeKind::EndingSoon,
                 booking: b.to_ref(),
                 creator: b.creator.clone(),
                 at: stop,
                 targets: Vec::new(),
-                zone: calendar.zone.clone(),
+                zone: config.calendar(env).zone.clone(),
             });
             n.targets.push(td.target.name.clone());
         }
