@@ -329,7 +329,7 @@ async fn listing_pages_through_every_service_and_describes_at_most_10_per_call()
     });
     let fleet = fake.fleet(quick()).await;
     let c = Config::from_toml("[discovery]\necs_clusters = [\"stg1\"]\naurora = true\n", "t.toml").unwrap();
-    let observed = fleet.observe(&c.targets, &c.discovery).await.unwrap();
+    let observed = fleet.observe(&c.targets.locators(), &c.discovery).await.unwrap();
     assert_eq!(observed.ecs_services.len(), 48, "the tagged half of 95 services");
     assert_eq!(observed.aurora_clusters.len(), 3, "the tagged 3 of 7 clusters, over 2 pages");
     let pages = fake.requests("ListServices");

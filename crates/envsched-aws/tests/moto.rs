@@ -36,7 +36,7 @@ async fn capacity(sdk: &aws_config::SdkConfig) -> (i32, i32) {
 #[tokio::test]
 async fn observe_reads_counts_tags_autoscaling_and_cluster_status_in_batches() {
     let (_moto, _sdk, fleet) = started().await;
-    let observed = fleet.observe(&config().targets, &Default::default()).await.unwrap();
+    let observed = fleet.observe(&config().targets.locators(), &Default::default()).await.unwrap();
     let web = observed.ecs_services.iter().find(|s| s.service == "app1-web").unwrap();
     assert_eq!(web.desired_count, 3);
     assert_eq!(web.autoscaling, Some(envsched_core::Capacity { min: 1, max: 4 }));
@@ -98,7 +98,7 @@ async fn protected_and_unmanaged_services_in_the_same_cluster_are_never_modified
 }
 
 async fn cluster_status(fleet: &AwsFleet) -> envsched_core::AuroraStatus {
-    fleet.observe(&config().targets, &Default::default()).await.unwrap().aurora_clusters[0].status.clone()
+    fleet.observe(&config().targets.locators(), &Default::default()).await.unwrap().aurora_clusters[0].status.clone()
 }
 
 #[tokio::test]
@@ -122,7 +122,7 @@ async fn aurora_stops_and_starts_at_cluster_level_and_a_repeat_is_already_done()
 #[tokio::test]
 async fn a_service_deleted_mid_cycle_fails_alone() {
     let (_moto, sdk, fleet) = started().await;
-    let observed = fleet.observe(&config().targets, &Default::default()).await.unwrap();
+    let observed = fleet.observe(&config().targets.locators(), &Default::default()).await.unwrap();
     let c = config();
     let d = envsched_core::desired(&[], &c, AT.parse().unwrap());
     let p = envsched_core::plan(&d, &observed, &envsched_core::Policy::new(&c, None));
@@ -148,10 +148,10 @@ struct CrashBeforeScale<'a> {
 impl Fleet for CrashBeforeScale<'_> {
     async fn observe(
         &self,
-        targets: &envsched_core::TargetSet,
+        resources: &[&envsched_core::Locator],
         discovery: &envsched_core::Discovery,
     ) -> Result<envsched_core::Observed, envsched_core::FleetError> {
-        self.inner.observe(targets, discovery).await
+        self.inner.observe(resources, discovery).await
     }
 
     async fn apply(&self, action: &envsched_core::Action) -> Outcome {

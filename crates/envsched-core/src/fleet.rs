@@ -5,15 +5,17 @@ use std::future::Future;
 use crate::action::Action;
 use crate::config::Discovery;
 use crate::observed::Observed;
-use crate::target::TargetSet;
+use crate::target::Locator;
 
 /// The managed resources (AWS, or the sandbox).
 pub trait Fleet {
-    /// One snapshot of the targets' resources, in the fewest calls the limits allow, plus
-    /// every resource in the clusters `discovery` names (listed, never touched here).
+    /// One snapshot of `resources`, in the fewest calls the limits allow, plus every
+    /// resource in the clusters `discovery` names (listed, never touched here). A resource
+    /// asked for and missing from the snapshot does not exist. A fleet may return more than
+    /// it was asked for.
     fn observe(
         &self,
-        targets: &TargetSet,
+        resources: &[&Locator],
         discovery: &Discovery,
     ) -> impl Future<Output = Result<Observed, FleetError>> + Send;
 

@@ -38,6 +38,7 @@
 //! | `feedback` | the state text written back to each booking's row |
 //! | `guard` | the suspicious-drop guard |
 //! | `source`, `fleet`, `clock` | the traits the edges implement |
+//! | `sweep` | observation that scales with change: full reads when cheap, else slices oldest first |
 //! | `reconcile` | the cycle |
 //! | `savings` | the savings estimate: usage against always-on, priced (daemon metrics and demo report) |
 //! | `wake` | when the daemon wakes next: poll, window edges, follow-ups, backoff |
@@ -88,6 +89,7 @@ pub mod problem;
 pub mod reconcile;
 pub mod savings;
 pub mod source;
+pub mod sweep;
 pub mod target;
 pub mod wake;
 pub mod window;
@@ -109,6 +111,7 @@ pub use problem::{Problem, Subject};
 pub use reconcile::{Applied, CycleError, CycleOutcome, CycleState, Decision, Mode, Report, plan_now, reconcile};
 pub use savings::Usage;
 pub use source::{BookingSource, FixedSource, SourceError};
+pub use sweep::{Sweep, Swept};
 pub use target::{Locator, Pin, Place, Selector, Target, TargetKey, TargetKind, TargetSet};
 pub use wake::{Last, Wake, WakeReason, next_wake};
 pub use window::{Calendar, Interval, Window};

@@ -26,6 +26,7 @@ use crate::memory::{MemoryKeys, Recall};
 use crate::observed::{Found, Observed, ObservedIndex};
 use crate::plan::{Freeze, Plan, Policy, plan};
 use crate::source::{BookingSource, SourceError};
+use crate::sweep::{Sweep, Swept};
 use crate::target::TargetKey;
 
 /// Whether actions are carried out.
@@ -48,6 +49,8 @@ pub struct CycleState {
     pub backoff: BTreeMap<TargetKey, Backoff>,
     /// The memory values seen on each service, put back if its tags vanish.
     pub recall: Recall,
+    /// The fleet as last read: what a cycle that reads a slice plans the rest with.
+    pub sweep: Sweep,
 }
 
 /// A target whose actions failed in consecutive cycles.
@@ -111,6 +114,8 @@ pub struct Report {
     pub next_change: Option<Timestamp>,
     /// How many targets discovery by tag added to the declared ones.
     pub discovered: usize,
+    /// What the cycle read from the fleet ([`crate::sweep`]).
+    pub swept: Swept,
 }
 
 /// How a cycle that observed the fleet ended ([`Report::outcome`]).
@@ -198,14 +203,23 @@ where
     C: Clock + ?Sized,
 {
     let fetched = source.fetch().await;
-    let observed = fleet.observe(&config.targets, &config.discovery).await.map_err(CycleError::Observe)?;
+    let read_at = clock.now();
+    let (mut observed, mut swept) = state.sweep.observe(fleet, config, read_at).await.map_err(CycleError::Observe)?;
     let at = clock.now();
     let read = state.read(fetched, config, at);
-    let decision = plan_now(config, &read.bookings, &observed, at, read.freeze, Some(&state.recall));
+    let mut decision = plan_now(config, &read.bookings, &observed, at, read.freeze.clone(), Some(&state.recall));
+    // A booking began or ended for a target this cycle did not read: read it, plan again.
+    let changed = state.sweep.changed(fleet, &decision.desired, &config.discovery.tag, read_at).await;
+    if let Some((fresh, n)) = changed.map_err(CycleError::Observe)? {
+        observed = fresh;
+        swept.read += n;
+        decision = plan_now(config, &read.bookings, &observed, at, read.freeze, Some(&state.recall));
+    }
     let config = decision.config.as_ref();
     learn(&mut state.recall, &decision.desired, &observed, &MemoryKeys::from(&config.tags));
     let held = state.held(config, at);
     let applied = apply_holding(&decision.plan, fleet, mode, &held).await;
+    state.sweep.acted(applied.iter().map(|a| &a.action.locator));
     if mode == Mode::Apply {
         state.backoff = next_backoff(&state.backoff, &applied, &held, config, at);
     }
@@ -219,6 +233,7 @@ where
         source_error: read.source_error,
         accepted_drop: read.accepted_drop,
         discovered: decision.discovered,
+        swept,
     })
 }
 

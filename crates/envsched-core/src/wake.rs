@@ -166,7 +166,7 @@ ecs = { cluster = "stg1", service = "app1-web" }
     impl crate::fleet::Fleet for Down {
         async fn observe(
             &self,
-            _: &crate::target::TargetSet,
+            _: &[&crate::target::Locator],
             _: &crate::config::Discovery,
         ) -> Result<crate::observed::Observed, crate::fleet::FleetError> {
             Ok(serde_json::from_str(

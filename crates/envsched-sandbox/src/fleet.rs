@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use envsched_core::{
     Action, AuroraStatus, Clock, Discovery, Fleet, FleetError, Locator, Observed, ObservedCluster, ObservedService, Op,
-    Outcome, ServiceNow, Step, TargetSet,
+    Outcome, ServiceNow, Step,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -300,7 +300,7 @@ fn settle(st: &mut State, now: Timestamp, timing: Timing) {
 }
 
 impl Fleet for SandboxFleet {
-    async fn observe(&self, _targets: &TargetSet, _discovery: &Discovery) -> Result<Observed, FleetError> {
+    async fn observe(&self, _resources: &[&Locator], _discovery: &Discovery) -> Result<Observed, FleetError> {
         self.lock().calls += 1;
         Ok(self.snapshot())
     }

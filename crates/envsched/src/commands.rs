@@ -298,12 +298,12 @@ impl Fleets {
 impl Fleet for Fleets {
     async fn observe(
         &self,
-        targets: &envsched_core::TargetSet,
+        resources: &[&envsched_core::Locator],
         discovery: &envsched_core::Discovery,
     ) -> Result<envsched_core::Observed, envsched_core::FleetError> {
         match self {
-            Fleets::Snapshot(f) => f.observe(targets, discovery).await,
-            Fleets::Aws(f) => f.observe(targets, discovery).await,
+            Fleets::Snapshot(f) => f.observe(resources, discovery).await,
+            Fleets::Aws(f) => f.observe(resources, discovery).await,
         }
     }
 
@@ -405,7 +405,7 @@ fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
     let rt = runtime()?;
     let fleet = rt.block_on(Fleets::new(a.inputs.observed.as_deref(), &config, at))?;
     let observed = rt
-        .block_on(fleet.observe(&config.targets, &config.discovery))
+        .block_on(fleet.observe(&config.targets.locators(), &config.discovery))
         .context("cannot observe the fleet, so there is no plan")?;
     let bookings = rt.block_on(source.fetch()).context("cannot read the bookings, so there is no plan")?;
     let decision = plan_now(&config, &bookings, &observed, at, None, None);
@@ -458,7 +458,7 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
     let write_back = matches!((&source, mode), (Source::Notion(_), Mode::Apply)) && report.may_tell_rows();
     // The fleet as the actions left it, observed once for both uses.
     let after = if write_back || a.save_observed.is_some() {
-        Some(rt.block_on(fleet.observe(&config.targets, &config.discovery)))
+        Some(rt.block_on(fleet.observe(&config.targets.locators(), &config.discovery)))
     } else {
         None
     };

@@ -19,7 +19,7 @@ pub fn default_place(fleet: &envsched_aws::AwsFleet) -> String {
 pub async fn aws(fleet: &impl Fleet, config: &Config, default_place: &str) -> SchemaReport {
     let mut report = SchemaReport::default();
     let mut add = |level, text: String| report.findings.push(Finding { level, text });
-    let observed = match fleet.observe(&config.targets, &config.discovery).await {
+    let observed = match fleet.observe(&config.targets.locators(), &config.discovery).await {
         Ok(o) => o,
         Err(e) => {
             add(Level::Error, format!("AWS cannot be observed: {e}"));

@@ -17,7 +17,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_ecs::config::SharedCredentialsProvider;
-use envsched_core::{Action, Discovery, Fleet, FleetError, Locator, Observed, Outcome, Place, TargetSet};
+use envsched_core::{Action, Discovery, Fleet, FleetError, Locator, Observed, Outcome, Place};
 use futures_util::future::join_all;
 
 use self::observe::Want;
@@ -229,8 +229,8 @@ impl AwsFleet {
 }
 
 impl Fleet for AwsFleet {
-    async fn observe(&self, targets: &TargetSet, discovery: &Discovery) -> Result<Observed, FleetError> {
-        let wants = Want::by_place(targets, discovery);
+    async fn observe(&self, resources: &[&Locator], discovery: &Discovery) -> Result<Observed, FleetError> {
+        let wants = Want::by_place(resources, discovery);
         // Places are independent (each has its own throttles): observe them concurrently.
         let snapshots =
             join_all(wants.iter().map(|(place, want)| self.observe_place(place, want, &discovery.tag))).await;

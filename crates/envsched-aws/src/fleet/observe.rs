@@ -10,7 +10,6 @@ use aws_sdk_ecs::types::{ServiceField, Tag};
 use aws_sdk_rds::types::Filter;
 use envsched_core::{
     AuroraStatus, Capacity, Discovery, FleetError, Locator, Observed, ObservedCluster, ObservedService, Place,
-    TargetSet,
 };
 use futures_util::future::join_all;
 
@@ -46,10 +45,10 @@ pub(super) struct Want {
 
 impl Want {
     /// What to observe in each place: the declared targets, and what discovery lists.
-    pub(super) fn by_place(targets: &TargetSet, discovery: &Discovery) -> BTreeMap<Place, Want> {
+    pub(super) fn by_place(resources: &[&Locator], discovery: &Discovery) -> BTreeMap<Place, Want> {
         let mut wants: BTreeMap<Place, Want> = BTreeMap::new();
-        for t in targets.all() {
-            match &t.locator {
+        for l in resources {
+            match l {
                 Locator::Ecs { place, cluster, service } => {
                     let w = wants.entry(place.clone()).or_default();
                     w.services.entry(cluster.clone()).or_default().insert(service.clone());

@@ -327,6 +327,11 @@ pub struct ScheduleSection {
     /// Keep it below the ECS container's `stopTimeout` (default 30 s). Default `20s`.
     #[serde(default = "default_drain")]
     pub drain: String,
+    /// Every target is read from AWS at least this often. A fleet whose full read costs more
+    /// than 2 `DescribeServices` per second of poll is read in slices: each cycle re-reads the
+    /// targets that can have changed and the oldest-read of the rest. Default `10m`.
+    #[serde(default = "default_sweep")]
+    pub sweep: String,
     /// Optional full resync, as a cron expression in the top-level `time_zone`: a cycle that
     /// first forgets what envsched remembers between cycles (the Notion data source and its
     /// status property's type, the text each row is believed to show, per-target backoff), so
@@ -347,6 +352,7 @@ impl Default for ScheduleSection {
             lead: default_lead(),
             linger: default_linger(),
             drain: default_drain(),
+            sweep: default_sweep(),
             resync: None,
             summary: None,
         }
@@ -355,6 +361,10 @@ impl Default for ScheduleSection {
 
 fn default_drain() -> String {
     "20s".into()
+}
+
+fn default_sweep() -> String {
+    "10m".into()
 }
 
 /// `[http]`: the daemon's endpoints (health, metrics, status page, Notion webhook).

@@ -220,6 +220,8 @@ pub struct Schedule {
     pub linger: SignedDuration,
     /// Shutdown drain.
     pub drain: SignedDuration,
+    /// Longest time between two reads of one target ([`crate::sweep`]).
+    pub sweep: SignedDuration,
     /// When to run a full resync, if ever.
     pub resync: Option<Cron>,
     /// When to log a summary, if ever.

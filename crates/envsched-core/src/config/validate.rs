@@ -180,6 +180,7 @@ impl Validator {
             lead: self.duration("schedule.lead", &s.lead, SignedDuration::ZERO, day),
             linger: self.duration("schedule.linger", &s.linger, SignedDuration::ZERO, day),
             drain: self.duration("schedule.drain", &s.drain, second, SignedDuration::from_secs(110)),
+            sweep: self.duration("schedule.sweep", &s.sweep, second, day),
             resync: self.cron("schedule.resync", s.resync.as_deref()),
             summary: self.cron("schedule.summary", s.summary.as_deref()),
         }

@@ -135,6 +135,11 @@ impl TargetSet {
         &self.targets
     }
 
+    /// Every target's locator, in declaration order (what [`crate::Fleet::observe`] reads).
+    pub fn locators(&self) -> Vec<&Locator> {
+        self.targets.iter().map(|t| &t.locator).collect()
+    }
+
     /// Number of targets.
     pub fn len(&self) -> usize {
         self.targets.len()

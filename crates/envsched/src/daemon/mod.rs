@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use envsched_aws::{Fence, LeaseError, LeaseView};
 use envsched_core::notify::{self, Notice};
 use envsched_core::{
-    Action, Booking, BookingSource, Clock, Config, CycleError, CycleState, Discovery, Fleet, FleetError, Last, Mode,
-    Observed, Outcome, Problem, Report, SourceError, TargetSet, Wake, WakeReason, next_wake, reconcile,
+    Action, Booking, BookingSource, Clock, Config, CycleError, CycleState, Discovery, Fleet, FleetError, Last, Locator,
+    Mode, Observed, Outcome, Problem, Report, SourceError, TargetSet, Wake, WakeReason, next_wake, reconcile,
 };
 use envsched_notion::{NotionClient, Told, WriteBack};
 use jiff::Timestamp;
@@ -107,8 +107,8 @@ pub struct LoggedFleet<F> {
 }
 
 impl<F: Fleet + Sync> Fleet for LoggedFleet<F> {
-    async fn observe(&self, targets: &TargetSet, discovery: &Discovery) -> Result<Observed, FleetError> {
-        self.inner.observe(targets, discovery).await
+    async fn observe(&self, resources: &[&Locator], discovery: &Discovery) -> Result<Observed, FleetError> {
+        self.inner.observe(resources, discovery).await
     }
 
     async fn apply(&self, action: &Action) -> Outcome {

@@ -112,6 +112,9 @@ impl CycleCompleted<'_> {
             unchanged = unchanged as u64,
             frozen,
             discovered = r.discovered as u64,
+            observed.full = r.swept.full,
+            observed.read = r.swept.read as u64,
+            observed.oldest_s = r.swept.oldest_s,
             duration_ms = self.duration.as_millis() as u64,
             write_back_ms = self.write_back.map(|d| d.as_millis() as u64),
             "Cycle {outcome}: {start} to start, {stop} to stop, {unchanged} unchanged, {failed} failed"
