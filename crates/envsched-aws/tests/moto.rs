@@ -192,21 +192,26 @@ async fn a_crash_between_the_remember_tag_and_the_scale_loses_no_count() {
     assert_eq!(service(&sdk, "app1-web").await.0, 3);
 }
 
-#[tokio::test]
-async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_nothing_else() {
-    let moto = Moto::start();
-    let sdk = moto.sdk().await;
-    let mut world = World::new().lead("0s");
+/// 4 clusters of 60 stopped services and a stopped Aurora cluster each, declared in `world`.
+async fn four_by_sixty(sdk: &aws_config::SdkConfig, mut world: World) -> World {
     for env in ["stga", "stgb", "stgc", "stgd"] {
         let services: Vec<String> = (0..60).map(|i| format!("svc-{i:02}")).collect();
         let stopped: Vec<(&str, i32)> = services.iter().map(|s| (s.as_str(), 0)).collect();
-        moto::ecs_services(&sdk, env, &stopped).await;
-        moto::stopped_aurora(&sdk, &format!("{env}-aurora")).await;
+        moto::ecs_services(sdk, env, &stopped).await;
+        moto::stopped_aurora(sdk, &format!("{env}-aurora")).await;
         world = world.env(env).aurora("db/aurora", &format!("{env}-aurora"));
         for svc in &services {
             world = world.ecs(&format!("products/{svc}"), svc);
         }
     }
+    world
+}
+
+#[tokio::test]
+async fn a_no_op_cycle_over_240_services_and_4_clusters_costs_30_read_calls_and_nothing_else() {
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let world = four_by_sixty(&sdk, World::new().lead("0s")).await;
     let c = world.config();
     let fleet = AwsFleet::new(&sdk);
     let clock = FixedClock(AT.parse().unwrap());
@@ -377,4 +382,52 @@ async fn after_a_halt_no_call_waiting_for_a_rate_limit_token_is_sent() {
     assert!(!skipped.is_empty());
     assert!(matches!(&skipped[0].outcome, Outcome::Skipped(why) if why.contains("shutting down")), "{skipped:#?}");
     assert!(skipped.iter().all(|a| matches!(a.outcome, Outcome::Skipped(_))), "{skipped:#?}");
+}
+
+#[tokio::test]
+async fn a_sliced_read_sweeps_every_service_within_the_sweep_and_finds_drift() {
+    // A 1 s poll makes 24 DescribeServices per cycle more than 2 per second of poll: the
+    // 240 services are read in slices, each within the 12 s sweep.
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let world = four_by_sixty(&sdk, World::new().lead("0s").schedule("poll_interval", "1s").schedule("sweep", "12s"));
+    let c = world.await.config();
+    let fleet = AwsFleet::new(&sdk);
+    let mut state = CycleState::default();
+    let t0: jiff::Timestamp = AT.parse().unwrap();
+    let first = reconcile(&c, &FixedSource(vec![]), &fleet, &FixedClock(t0), &mut state, Mode::Apply).await.unwrap();
+    assert!(first.swept.full);
+    assert_eq!(fleet.calls().get("ecs:DescribeServices"), Some(&24));
+    // Someone starts a service by hand after the first read.
+    aws_sdk_ecs::Client::new(&sdk)
+        .update_service()
+        .cluster("stgc")
+        .service("svc-37")
+        .desired_count(2)
+        .send()
+        .await
+        .unwrap();
+    let mut stopped_at = None;
+    for k in 1..=12 {
+        let clock = FixedClock(t0 + jiff::SignedDuration::from_secs(k));
+        let r = reconcile(&c, &FixedSource(vec![]), &fleet, &clock, &mut state, Mode::Apply).await.unwrap();
+        assert!(!r.swept.full, "cycle {k}");
+        assert_eq!(r.observed.ecs_services.len(), 240, "cycle {k}: the rest is the last read");
+        if r.applied.iter().any(|a| {
+            a.action.target.as_str() == "stgc:products/svc-37" && a.action.op.from_to() == ("2".into(), "0".into())
+        }) {
+            stopped_at = Some(k);
+        }
+    }
+    assert!(stopped_at.is_some(), "the drift was not found within one sweep");
+    let sliced = fleet.calls().get("ecs:DescribeServices").copied().unwrap_or(0) - 24;
+    // One sweep of 240 is 24 calls; a slice's calls are full but may straddle two clusters,
+    // and the drift's fix is read again on the next cycle.
+    assert!((24..=40).contains(&sliced), "{sliced} DescribeServices in 12 sliced cycles");
+    assert_eq!(service_count(&sdk, "stgc", "svc-37").await, 0);
+}
+
+async fn service_count(sdk: &aws_config::SdkConfig, cluster: &str, name: &str) -> i32 {
+    let out = aws_sdk_ecs::Client::new(sdk).describe_services().cluster(cluster).services(name).send().await.unwrap();
+    out.services()[0].desired_count()
 }
