@@ -91,16 +91,14 @@ impl<'a> Finder<'a> {
         for source in &config.discovery.sources {
             for s in &observed.ecs_services {
                 if s.place == source.place && source.ecs_clusters.contains(&s.cluster) {
-                    let locator = Locator::ecs(&s.cluster, &s.service).in_place(s.place.clone());
-                    self.consider(&by_locator, &mut found, source, locator, &s.tags);
+                    self.consider(&by_locator, &mut found, source, s.locator(), &s.tags);
                 }
             }
             if source.aurora {
                 for c in &observed.aurora_clusters {
                     let env_tag = c.tags.get(&self.tags.environment).map(|e| e.trim()).filter(|e| !e.is_empty());
                     if c.place == source.place && env_tag == source.environment.as_deref() {
-                        let locator = Locator::aurora(&c.id).in_place(c.place.clone());
-                        self.consider(&by_locator, &mut found, source, locator, &c.tags);
+                        self.consider(&by_locator, &mut found, source, c.locator(), &c.tags);
                     }
                 }
             }

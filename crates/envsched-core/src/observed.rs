@@ -52,6 +52,13 @@ pub struct ObservedService {
     pub autoscaling: Option<Capacity>,
 }
 
+impl ObservedService {
+    /// Where this service is, as a target names it.
+    pub fn locator(&self) -> Locator {
+        Locator::ecs(&self.cluster, &self.service).in_place(self.place.clone())
+    }
+}
+
 /// Min/max capacity of a scalable target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +112,13 @@ pub struct ObservedCluster {
     /// blue/green deployment, Serverless v1), when the fleet detected it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unstoppable: Option<String>,
+}
+
+impl ObservedCluster {
+    /// Where this cluster is, as a target names it.
+    pub fn locator(&self) -> Locator {
+        Locator::aurora(&self.id).in_place(self.place.clone())
+    }
 }
 
 /// An Aurora cluster's status. Only the four that matter to envsched are variants; every

@@ -104,6 +104,7 @@ impl Sweep {
     ) -> Result<(Observed, Swept), FleetError> {
         let schedule = &config.schedule;
         let declared: Vec<&Locator> = config.targets.all().iter().map(|t| &t.locator).collect();
+        // Due at the cycle nearest one sweep after the last listing.
         let list_due = !config.discovery.is_empty()
             && self.listed.is_none_or(|l| at.duration_since(l) >= schedule.sweep - schedule.poll_interval / 2);
         let budget = READS_PER_SECOND as i64 * schedule.poll_interval.as_secs().max(1);
@@ -120,13 +121,12 @@ impl Sweep {
             let swept = Swept { full: true, read: self.seen.len(), known: self.seen.len(), oldest_s: 0 };
             return Ok((got, swept));
         }
-        // Declared targets, and what an earlier read discovered.
-        let mut all: BTreeSet<&Locator> = declared.iter().copied().collect();
-        all.extend(self.seen.keys());
-        let all: Vec<Locator> = all.into_iter().cloned().collect();
         let since =
             self.last.map_or(schedule.sweep, |l| at.duration_since(l).clamp(SignedDuration::ZERO, schedule.sweep));
         self.last = Some(at);
+        // Declared targets, and what an earlier read discovered.
+        let mut all: BTreeSet<&Locator> = declared.iter().copied().collect();
+        all.extend(self.seen.keys());
         let pick = self.slice(&all, quota(all.len(), since, schedule.sweep));
         let read = self.read(fleet, &pick, &config.discovery.tag, at).await?;
         self.hot.clear();
@@ -136,10 +136,10 @@ impl Sweep {
 
     /// What to read this cycle out of `all`: the unread and hot ones, the `quota` read
     /// longest ago, and what fills their calls.
-    fn slice(&self, all: &[Locator], quota: usize) -> Vec<Locator> {
+    fn slice(&self, all: &BTreeSet<&Locator>, quota: usize) -> Vec<Locator> {
         let mut pick: BTreeSet<&Locator> = BTreeSet::new();
         let mut cold: Vec<(Timestamp, &Locator)> = Vec::new();
-        for l in all {
+        for &l in all {
             match self.seen.get(l) {
                 Some(s) if !self.hot.contains(l) && !s.what.in_transition() => cold.push((s.at, l)),
                 _ => {
@@ -190,12 +190,10 @@ impl Sweep {
 
     fn remember(&mut self, got: &Observed, at: Timestamp) {
         for s in &got.ecs_services {
-            let l = Locator::Ecs { place: s.place.clone(), cluster: s.cluster.clone(), service: s.service.clone() };
-            self.seen.insert(l, Seen { at, what: Resource::Service(s.clone()) });
+            self.seen.insert(s.locator(), Seen { at, what: Resource::Service(s.clone()) });
         }
         for c in &got.aurora_clusters {
-            let l = Locator::Aurora { place: c.place.clone(), cluster_id: c.id.clone() };
-            self.seen.insert(l, Seen { at, what: Resource::Cluster(c.clone()) });
+            self.seen.insert(c.locator(), Seen { at, what: Resource::Cluster(c.clone()) });
         }
     }
 
