@@ -108,7 +108,10 @@ impl Sweep {
         let list_due = !config.discovery.is_empty()
             && self.listed.is_none_or(|l| at.duration_since(l) >= schedule.sweep - schedule.poll_interval / 2);
         let budget = READS_PER_SECOND as i64 * schedule.poll_interval.as_secs().max(1);
-        let full = self.seen.is_empty() || list_due || describe_calls(declared.iter().copied()) as i64 <= budget;
+        // Declared targets, and what an earlier read discovered.
+        let mut all: BTreeSet<&Locator> = declared.iter().copied().collect();
+        all.extend(self.seen.keys());
+        let full = self.seen.is_empty() || list_due || describe_calls(all.iter().copied()) as i64 <= budget;
         if full {
             let got = fleet.observe(&declared, &config.discovery).await?;
             self.seen.clear();
@@ -124,9 +127,6 @@ impl Sweep {
         let since =
             self.last.map_or(schedule.sweep, |l| at.duration_since(l).clamp(SignedDuration::ZERO, schedule.sweep));
         self.last = Some(at);
-        // Declared targets, and what an earlier read discovered.
-        let mut all: BTreeSet<&Locator> = declared.iter().copied().collect();
-        all.extend(self.seen.keys());
         let pick = self.slice(&all, quota(all.len(), since, schedule.sweep));
         let read = self.read(fleet, &pick, &config.discovery.tag, at).await?;
         self.hot.clear();

@@ -69,9 +69,14 @@ impl Counted {
 }
 
 impl Fleet for Counted {
-    async fn observe(&self, resources: &[&Locator], _: &Discovery) -> Result<Observed, FleetError> {
-        self.reads.lock().unwrap().push(resources.iter().map(|l| (*l).clone()).collect());
+    async fn observe(&self, resources: &[&Locator], discovery: &Discovery) -> Result<Observed, FleetError> {
         let w = self.world.lock().unwrap();
+        if !discovery.is_empty() {
+            // A listing: everything, as if every service carried the name tag.
+            self.reads.lock().unwrap().push(w.keys().cloned().collect());
+            return Ok(Observed { ecs_services: w.values().cloned().collect(), ..Default::default() });
+        }
+        self.reads.lock().unwrap().push(resources.iter().map(|l| (*l).clone()).collect());
         Ok(Observed {
             ecs_services: resources.iter().filter_map(|l| w.get(*l).cloned()).collect(),
             ..Default::default()
@@ -210,4 +215,25 @@ fn a_booking_that_ends_is_planned_on_a_fresh_read_at_the_next_poll() {
     let (k, from_to) = stop.expect("the service was never stopped");
     assert_eq!(poll * k, end.duration_since(t0), "stopped at the first poll after the end");
     assert_eq!(from_to, ("5".to_string(), "0".to_string()));
+}
+
+#[test]
+fn discovered_services_count_towards_the_cost_of_a_full_read() {
+    // One declared service, 2,400 found by listing: the listing reads them all once per
+    // sweep, and the cycles between read slices.
+    let world = fleet_config(40, 60);
+    let fleet = Counted::new(&world);
+    let config = World::tokyo()
+        .env_with("stg1", "discover = { ecs_clusters = [\"c-00\"] }")
+        .ecs_in("products/c00-svc-000", "c-00", "svc-000")
+        .config();
+    let mut sweep = Sweep::default();
+    let t0 = at("2026-11-24T10:00:00+09:00");
+    let (observed, first) = block_on(sweep.observe(&fleet, &config, t0)).unwrap();
+    assert!(first.full);
+    assert_eq!(observed.ecs_services.len(), 2_400);
+    let (observed, next) = block_on(sweep.observe(&fleet, &config, t0 + config.schedule.poll_interval)).unwrap();
+    assert!(!next.full, "2,400 known services cost 240 calls: more than a cycle's 60");
+    assert_eq!(observed.ecs_services.len(), 2_400);
+    assert!(fleet.describe_calls() - 240 <= 60, "{} calls", fleet.describe_calls() - 240);
 }
