@@ -1,5 +1,7 @@
 //! Bookings: rows of the Notion database, parsed and typed.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -39,17 +41,25 @@ pub struct Booking {
 impl Booking {
     /// A reference naming this booking in reasons and problems.
     pub fn to_ref(&self) -> BookingRef {
-        BookingRef { id: self.id.clone(), title: self.title.clone() }
+        BookingRef { id: self.id.as_str().into(), title: self.title.as_str().into() }
     }
 }
 
-/// A booking as named in reasons: title and row id.
+/// A booking as named in reasons: title and row id. Shared text: one booking keeps
+/// hundreds of targets up, and each target's desire and plan names it, so a copy is two
+/// reference counts, not two allocations.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct BookingRef {
     /// Notion page id.
-    pub id: String,
+    #[serde(serialize_with = "as_str")]
+    pub id: Arc<str>,
     /// Row title.
-    pub title: String,
+    #[serde(serialize_with = "as_str")]
+    pub title: Arc<str>,
+}
+
+fn as_str<S: serde::Serializer>(s: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(s)
 }
 
 impl std::fmt::Display for BookingRef {

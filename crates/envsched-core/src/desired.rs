@@ -12,14 +12,15 @@
 //!   date-only booking that covers no operating hours — becomes a [`Problem`] naming the row
 //!   and the fix.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use crate::booking::{Booking, BookingRef};
 use crate::config::Config;
 use crate::problem::Problem;
-use crate::target::{Pin, Selector, Target, TargetSet};
+use crate::target::{Pin, Selector, Target, TargetKey, TargetSet};
 use crate::window::{Calendar, Window};
 
 /// Up or down.
@@ -35,8 +36,10 @@ pub enum DesiredState {
 /// The desired state of one target and the reasons for it.
 #[derive(Debug, Clone)]
 pub struct TargetDesire {
-    /// The target.
-    pub target: Target,
+    /// The target (shared with the config's target set).
+    pub target: Arc<Target>,
+    /// Its key.
+    pub key: TargetKey,
     /// Its index in the config's target set.
     pub index: usize,
     /// Up or down.
@@ -44,7 +47,7 @@ pub struct TargetDesire {
     /// Active bookings selecting this target directly.
     pub booked_by: Vec<BookingRef>,
     /// Targets that are up and depend on this one (directly or transitively).
-    pub needed_by: Vec<String>,
+    pub needed_by: Vec<TargetKey>,
     /// Every active booking keeping it up, directly or through dependents.
     pub bookings: Vec<BookingRef>,
     /// When the bookings currently keeping it up end (with linger), if they do.
@@ -62,22 +65,86 @@ pub struct TargetDesire {
 impl TargetDesire {
     /// The rule behind the state, with the bookings named.
     pub fn reason(&self) -> String {
-        let names = |b: &[BookingRef]| b.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        self.why().to_string()
+    }
+
+    /// The rule behind the state, written out only when shown (a plan holds one per
+    /// target; most are never read).
+    pub fn why(&self) -> Reason {
         match (self.target.pin, self.state) {
-            (Some(Pin::Up), _) => "pinned up in config".to_string(),
-            (Some(Pin::Down), _) => "pinned down in config".to_string(),
-            (None, DesiredState::Down) => "no active booking".to_string(),
-            (None, DesiredState::Up) if !self.booked_by.is_empty() => {
-                format!("booked by {}", names(&self.booked_by))
-            }
+            (Some(Pin::Up), _) => Reason::PinnedUp,
+            (Some(Pin::Down), _) => Reason::PinnedDown,
+            (None, DesiredState::Down) => Reason::NoBooking,
+            (None, DesiredState::Up) if !self.booked_by.is_empty() => Reason::BookedBy(self.booked_by.clone()),
             // Kept up only by dependents that are pinned up: no booking to name.
-            (None, DesiredState::Up) if self.bookings.is_empty() => {
-                format!("needed by {} (pinned up in config)", self.needed_by.join(", "))
+            (None, DesiredState::Up) if self.bookings.is_empty() => Reason::NeededByPinned(self.needed_by.clone()),
+            (None, DesiredState::Up) => Reason::NeededBy(self.needed_by.clone(), self.bookings.clone()),
+        }
+    }
+}
+
+/// Why a target is up or down. It reads (Display, JSON) as the sentence: `booked by 'web'
+/// (row id)`, `needed by stg1:products/app1-web (booked by …)`, `no active booking`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// `pin = "up"`.
+    PinnedUp,
+    /// `pin = "down"`.
+    PinnedDown,
+    /// Down: nothing books it.
+    NoBooking,
+    /// Up: these bookings select it.
+    BookedBy(Vec<BookingRef>),
+    /// Up: these dependents are up, pinned up.
+    NeededByPinned(Vec<TargetKey>),
+    /// Up: these dependents are up, kept up by these bookings.
+    NeededBy(Vec<TargetKey>, Vec<BookingRef>),
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn list<T: std::fmt::Display>(f: &mut std::fmt::Formatter<'_>, items: &[T]) -> std::fmt::Result {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{item}")?;
             }
-            (None, DesiredState::Up) => {
-                format!("needed by {} (booked by {})", self.needed_by.join(", "), names(&self.bookings))
+            Ok(())
+        }
+        match self {
+            Reason::PinnedUp => f.write_str("pinned up in config"),
+            Reason::PinnedDown => f.write_str("pinned down in config"),
+            Reason::NoBooking => f.write_str("no active booking"),
+            Reason::BookedBy(b) => {
+                f.write_str("booked by ")?;
+                list(f, b)
+            }
+            Reason::NeededByPinned(n) => {
+                f.write_str("needed by ")?;
+                list(f, n)?;
+                f.write_str(" (pinned up in config)")
+            }
+            Reason::NeededBy(n, b) => {
+                f.write_str("needed by ")?;
+                list(f, n)?;
+                f.write_str(" (booked by ")?;
+                list(f, b)?;
+                f.write_str(")")
             }
         }
+    }
+}
+
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl PartialEq<&str> for Reason {
+    fn eq(&self, other: &&str) -> bool {
+        self.to_string().as_str() == *other
     }
 }
 
@@ -97,7 +164,7 @@ pub struct Desired {
 impl Desired {
     /// The entry for the target with key `key` (see [`Target::key`]).
     pub fn target(&self, key: &str) -> Option<&TargetDesire> {
-        self.targets.iter().find(|t| t.target.key() == key)
+        self.targets.iter().find(|t| *t.key == *key)
     }
 }
 
@@ -109,10 +176,11 @@ pub fn is_live(booking: &Booking, config: &Config) -> bool {
 /// Computes the desired state at `at`.
 pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired {
     let mut problems = Vec::new();
-    let mut booked = Booked::new();
+    let mut booked: Booked = vec![(Vec::new(), None); config.targets.len()];
     let mut active = BTreeSet::new();
+    let mut selections = Selections::default();
     for b in bookings.iter().filter(|b| is_live(b, config)) {
-        if book(b, config, at, &mut booked, &mut problems) {
+        if book(b, config, at, &mut selections, &mut booked, &mut problems) {
             active.insert(b.to_ref());
         }
     }
@@ -127,12 +195,47 @@ pub fn desired(bookings: &[Booking], config: &Config, at: Timestamp) -> Desired 
     Desired { at, targets, problems, active: active.into_iter().collect() }
 }
 
-/// Target index → the bookings selecting it now, and the latest end of their windows.
-type Booked = BTreeMap<usize, (BTreeSet<BookingRef>, Option<Timestamp>)>;
+/// By target index: the bookings selecting it now (unsorted, may repeat), and the latest
+/// end of their windows.
+type Booked = Vec<(Vec<BookingRef>, Option<Timestamp>)>;
+
+/// A component compiled and the targets it selects, or why it cannot be used.
+type Selection = Result<(Selector, Vec<usize>), String>;
+
+/// Each (component, booking environment) read once per computation: hundreds of rows name
+/// the same component, and a glob is compiled and matched against every target's name.
+#[derive(Default)]
+struct Selections<'a> {
+    /// The compiled selector and the targets it selects, or why the component is unusable.
+    by_component: HashMap<(&'a str, Option<&'a str>), Selection>,
+}
+
+impl<'a> Selections<'a> {
+    fn get(
+        &mut self,
+        set: &TargetSet,
+        component: &'a str,
+        scope: Option<&'a str>,
+    ) -> &Selection {
+        self.by_component.entry((component, scope)).or_insert_with(|| {
+            Selector::parse(component).map(|s| {
+                let selected = set.select(&s, scope);
+                (s, selected)
+            })
+        })
+    }
+}
 
 /// Records which targets live booking `b` selects at `at`; whether its window is open then.
 /// A booking that cannot be read is a problem and selects nothing.
-fn book(b: &Booking, config: &Config, at: Timestamp, booked: &mut Booked, problems: &mut Vec<Problem>) -> bool {
+fn book<'a>(
+    b: &'a Booking,
+    config: &Config,
+    at: Timestamp,
+    selections: &mut Selections<'a>,
+    booked: &mut Booked,
+    problems: &mut Vec<Problem>,
+) -> bool {
     let set = &config.targets;
     let (lead, linger) = (config.schedule.lead, config.schedule.linger);
     let r = b.to_ref();
@@ -165,27 +268,26 @@ fn book(b: &Booking, config: &Config, at: Timestamp, booked: &mut Booked, proble
     // A booking's window is read once per calendar, not once per selected target.
     let mut by_calendar: BTreeMap<Option<&str>, Option<crate::window::Interval>> = BTreeMap::new();
     for component in &b.components {
-        let selector = match Selector::parse(component) {
+        let (selector, selected) = match selections.get(set, component, b.environment.as_deref()) {
             Ok(s) => s,
             Err(e) => {
-                problems.push(Problem::booking(r.clone(), e, "fix the component option in Notion"));
+                problems.push(Problem::booking(r.clone(), e.clone(), "fix the component option in Notion"));
                 continue;
             }
         };
-        let selected = set.select(&selector, b.environment.as_deref());
         if selected.is_empty() {
-            problems.push(unknown_component(b, &selector, config));
+            problems.push(unknown_component(b, selector, config));
             continue;
         }
-        for i in selected {
+        for &i in selected {
             let env = set.get(i).environment.as_deref().or(b.environment.as_deref());
             let window = *by_calendar
                 .entry(env)
                 .or_insert_with(|| config.calendar(env).active_interval(&b.window, lead, linger, at));
             if let Some(iv) = window {
                 any_active = true;
-                let entry = booked.entry(i).or_default();
-                entry.0.insert(r.clone());
+                let entry = &mut booked[i];
+                entry.0.push(r.clone());
                 entry.1 = entry.1.max(Some(iv.end));
             }
         }
@@ -218,18 +320,21 @@ fn target_desires(config: &Config, mut booked: Booked) -> Vec<TargetDesire> {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let (by, until) = booked.remove(&i).unwrap_or_default();
+            let (mut by, until) = std::mem::take(&mut booked[i]);
+            by.sort();
+            by.dedup();
             let up = match t.pin {
                 Some(Pin::Up) => true,
                 Some(Pin::Down) => false,
                 None => !by.is_empty(),
             };
             TargetDesire {
-                target: t.clone(),
+                target: Arc::clone(t),
+                key: set.key(i).clone(),
                 index: i,
                 state: if up { DesiredState::Up } else { DesiredState::Down },
-                bookings: by.iter().cloned().collect(),
-                booked_by: by.into_iter().collect(),
+                bookings: by.clone(),
+                booked_by: by,
                 needed_by: Vec::new(),
                 until: if t.pin.is_some() { None } else { until },
                 all_deps: set.all_deps(i).to_vec(),
@@ -247,20 +352,20 @@ fn pull_dependencies_up(set: &TargetSet, targets: &mut [TargetDesire], problems:
     for i in ups {
         let (name, bookings, until, pinned) = {
             let t = &targets[i];
-            (t.target.key(), t.bookings.clone(), t.until, t.target.pin == Some(Pin::Up))
+            (t.key.clone(), t.bookings.clone(), t.until, t.target.pin == Some(Pin::Up))
         };
         for &d in set.all_deps(i) {
             let dep = &mut targets[d];
             if dep.target.pin == Some(Pin::Down) {
                 problems.push(Problem::target(
-                    &dep.target.key(),
+                    &dep.key,
                     format!("pinned down but needed by {name}, which is up"),
                     "remove the pin, or remove the dependency from depends_on",
                 ));
                 continue;
             }
             dep.state = DesiredState::Up;
-            dep.needed_by.push(name.to_string());
+            dep.needed_by.push(name.clone());
             for b in &bookings {
                 if !dep.bookings.contains(b) {
                     dep.bookings.push(b.clone());

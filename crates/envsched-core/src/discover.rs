@@ -20,6 +20,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::config::{Config, DiscoverySource, TagKeys};
 use crate::observed::Observed;
@@ -60,7 +61,7 @@ pub fn discover(config: &Config, observed: &Observed) -> Discovered {
 
 /// One discovery in the making: the declared targets' names, and the problems so far.
 struct Finder<'a> {
-    declared: &'a [Target],
+    declared: &'a [Arc<Target>],
     tags: &'a TagKeys,
     /// (environment, name) of every declared target.
     declared_keys: HashSet<(Option<&'a str>, &'a str)>,
@@ -86,7 +87,7 @@ impl<'a> Finder<'a> {
 
     /// Every tagged resource in the places and clusters discovery lists.
     fn candidates(&mut self, config: &Config, observed: &Observed) -> Candidates {
-        let by_locator: HashMap<&Locator, &Target> = self.declared.iter().map(|t| (&t.locator, t)).collect();
+        let by_locator: HashMap<&Locator, &Target> = self.declared.iter().map(|t| (&t.locator, &**t)).collect();
         let mut found = Candidates::new();
         for source in &config.discovery.sources {
             for s in &observed.ecs_services {
@@ -250,8 +251,8 @@ impl<'a> Finder<'a> {
     fn finish(mut self, config: &Config, added: Vec<Target>) -> Discovered {
         let count = added.len();
         let mut all = self.declared.to_vec();
-        all.extend(added);
-        match TargetSet::new(all) {
+        all.extend(added.into_iter().map(Arc::new));
+        match TargetSet::from_shared(all) {
             Ok(targets) => Discovered { targets, added: count, problems: self.problems },
             Err(errors) => {
                 // Only a depends_on cycle through discovered targets can get here: keep the

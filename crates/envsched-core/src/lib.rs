@@ -99,7 +99,7 @@ pub use booking::{Booking, BookingRef};
 pub use clock::{Clock, FixedClock};
 pub use config::{Config, ConfigError, ConfigFile, Discovery, DiscoverySource, LeaseSettings, Notion, NotionApi};
 pub use cron::Cron;
-pub use desired::{Desired, DesiredState, TargetDesire, desired, next_change};
+pub use desired::{Desired, DesiredState, Reason, TargetDesire, desired, next_change};
 pub use discover::{Discovered, discover, effective};
 pub use feedback::feedback;
 pub use fleet::{Fleet, FleetError, Outcome};

@@ -88,12 +88,17 @@ pub struct Memory {
 impl Memory {
     /// Reads the memory tags.
     pub fn read(tags: &BTreeMap<String, String>, keys: &MemoryKeys) -> Memory {
-        let count = tags.get(&keys.count).map(|v| match v.trim().parse::<u32>() {
+        Memory::read_keys(tags, [&keys.count, &keys.autoscaling, &keys.state])
+    }
+
+    /// [`Memory::read`] with the count, autoscaling and state keys given as they are.
+    pub fn read_keys(tags: &BTreeMap<String, String>, [count, autoscaling, state]: [&str; 3]) -> Memory {
+        let count = tags.get(count).map(|v| match v.trim().parse::<u32>() {
             Ok(c) if c > 0 => Ok(c),
             _ => Err(v.clone()),
         });
-        let autoscaling = tags.get(&keys.autoscaling).map(|v| Capacity::from_tag(v).ok_or_else(|| v.clone()));
-        let state = tags.get(&keys.state).map(|s| s.trim());
+        let autoscaling = tags.get(autoscaling).map(|v| Capacity::from_tag(v).ok_or_else(|| v.clone()));
+        let state = tags.get(state).map(|s| s.trim());
         let parked = match state {
             Some(s) => s == PARKED,
             None => count.is_some() || autoscaling.is_some(),

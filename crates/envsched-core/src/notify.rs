@@ -122,7 +122,7 @@ pub fn ending_soon(
         let ending: Vec<(&Booking, Option<&str>)> = td
             .bookings
             .iter()
-            .filter_map(|r| bookings.iter().find(|b| b.id == r.id))
+            .filter_map(|r| bookings.iter().find(|b| *b.id == *r.id))
             .map(|b| (b, td.target.environment.as_deref().or(b.environment.as_deref())))
             .filter(|(b, env)| {
                 *ends.entry((b.id.as_str(), *env, stop)).or_insert_with(|| {
@@ -176,7 +176,7 @@ pub fn ready(told: &[(String, String)], now_desired: &Desired, bookings: &[Booki
             let until = now_desired
                 .targets
                 .iter()
-                .filter(|t| t.bookings.iter().any(|r| &r.id == id))
+                .filter(|t| t.bookings.iter().any(|r| *r.id == **id))
                 .filter_map(|t| t.until)
                 .max()?;
             Some(Notice {

@@ -355,7 +355,7 @@ fn learn(recall: &mut Recall, desired: &Desired, observed: &Observed, keys: &Mem
     let idx = ObservedIndex::new(observed);
     for td in &desired.targets {
         if let Some(Found::Service(s)) = idx.find(&td.target.locator) {
-            recall.learn(&td.target.key(), s, keys);
+            recall.learn(&td.key, s, keys);
         }
     }
 }

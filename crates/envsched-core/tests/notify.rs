@@ -64,7 +64,7 @@ fn targets_another_booking_keeps_up_are_not_named_and_an_end_that_stops_nothing_
         .build();
     let n = notices_at(&config, &[ends.clone(), longer.clone()], "2026-11-24T18:45:00+09:00[Asia/Tokyo]");
     assert_eq!(n.len(), 1, "{n:?}");
-    assert_eq!(n[0].booking.title, "short");
+    assert_eq!(&*n[0].booking.title, "short");
     assert_eq!(n[0].targets, ["services/batch"], "app1-web and its DB stay up for 'longer'");
     // Without batch, the short booking's end stops nothing: no notice.
     let only_web = booking("short")
@@ -105,5 +105,5 @@ fn a_row_told_ready_after_waiting_gets_one_ready_notice() {
     let told = [(waiting.id.clone(), "ready".to_string()), (already.id.clone(), "ready".to_string())];
     let n = ready(&told, &d, &bookings, &config);
     assert_eq!(n.len(), 1, "only the row that was waiting: {n:?}");
-    assert_eq!((n[0].kind.clone(), n[0].booking.title.as_str(), n[0].at), (NoticeKind::Ready, "app1", at(END)));
+    assert_eq!((n[0].kind.clone(), &*n[0].booking.title, n[0].at), (NoticeKind::Ready, "app1", at(END)));
 }

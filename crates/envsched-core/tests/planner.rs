@@ -138,7 +138,7 @@ fn the_db_starts_first_and_its_dependents_wait_until_it_is_available() {
         &TargetStatus::Waiting("waiting for stg1:db/stg-aurora (stopped)".into())
     );
     let d = stopped.target("stg1:db/stg-aurora").unwrap();
-    assert!(d.reason.starts_with("needed by stg1:products/app1-web (booked by 'web'"), "{}", d.reason);
+    assert!(d.reason.to_string().starts_with("needed by stg1:products/app1-web (booked by 'web'"), "{}", d.reason);
 
     let starting =
         plan_at(&config(), std::slice::from_ref(&b), &fleet().cluster("stg1-aurora", "starting").build(), TUE_NOON);
@@ -302,7 +302,7 @@ fn a_db_kept_up_by_a_pinned_dependent_names_the_pin_not_an_empty_booking_list() 
     );
     let f = fleet().service("stg1", "batch", 0, 0).build();
     let p = plan_at(&c, &[], &f, SAT_NOON);
-    let reason = &p.target("stg1:db/stg-aurora").unwrap().reason;
+    let reason = p.target("stg1:db/stg-aurora").unwrap().reason.to_string();
     assert_eq!(reason, "needed by stg1:services/batch (pinned up in config)");
     assert!(ops(&p).contains(&"stg1:db/stg-aurora start stopped→available".to_string()), "{:?}", ops(&p));
 }

@@ -29,7 +29,7 @@ pub(super) fn chain(
             Some(why) => {
                 *status = TargetStatus::Held(format!("cannot be stopped: {why}"));
                 problems.push(Problem::target(
-                    &td.target.key(),
+                    &td.key,
                     format!("Aurora cluster {} cannot be stopped: {why}", c.id),
                     "remove it from envsched's targets or pin it up; it keeps running (and costing) meanwhile",
                 ));

@@ -110,7 +110,8 @@ pub fn plan(desired: &Desired, observed: &Observed, policy: &Policy<'_>) -> Plan
 /// One plan in the making: what is known of each target (by its position in `desired`).
 struct Planner<'a> {
     desired: &'a Desired,
-    idx: ObservedIndex<'a>,
+    /// What AWS reports for each target (looked up once).
+    found: Vec<Option<Found<'a>>>,
     policy: &'a Policy<'a>,
     status: Vec<TargetStatus>,
     /// The count a service has or gets when up.
@@ -121,9 +122,10 @@ struct Planner<'a> {
 impl<'a> Planner<'a> {
     fn new(desired: &'a Desired, observed: &'a Observed, policy: &'a Policy<'a>) -> Self {
         let n = desired.targets.len();
+        let idx = ObservedIndex::new(observed);
         Planner {
             desired,
-            idx: ObservedIndex::new(observed),
+            found: desired.targets.iter().map(|td| idx.find(&td.target.locator)).collect(),
             policy,
             status: vec![TargetStatus::Unchanged; n],
             counts: vec![None; n],
@@ -132,7 +134,7 @@ impl<'a> Planner<'a> {
     }
 
     fn key(&self, p: usize) -> TargetKey {
-        self.desired.targets[p].target.key()
+        self.desired.targets[p].key.clone()
     }
 
     /// Each target's chain of ops, from desired vs observed alone.
@@ -140,7 +142,7 @@ impl<'a> Planner<'a> {
         let mut chains = Vec::new();
         for (p, td) in self.desired.targets.iter().enumerate() {
             let t = &td.target;
-            let found = self.idx.find(&t.locator);
+            let found = self.found[p];
             if let Some(why) = protection(td, found, self.policy) {
                 self.status[p] = TargetStatus::Protected(why);
                 continue;
@@ -148,7 +150,7 @@ impl<'a> Planner<'a> {
             let Some(found) = found else {
                 self.status[p] = TargetStatus::Missing;
                 self.problems.push(Problem::target(
-                    &t.key(),
+                    &td.key,
                     format!("{} was not found", t.locator),
                     "check the cluster/service (or cluster id) in the target's config and that envsched can see it",
                 ));
@@ -160,7 +162,7 @@ impl<'a> Planner<'a> {
             }
             let chain = match found {
                 Found::Service(s) => {
-                    let recalled = self.policy.recall.map(|r| r.get(&t.key())).unwrap_or_default();
+                    let recalled = self.policy.recall.map(|r| r.get(&td.key)).unwrap_or_default();
                     let (chain, count) = service::chain(p, td, s, self.policy, recalled, &mut self.problems);
                     self.counts[p] = count;
                     chain
@@ -199,14 +201,13 @@ impl<'a> Planner<'a> {
 
     /// Whether dependency `p` lets its dependents come up, and if not, what they wait for.
     fn ready_db(&self, p: usize) -> Result<(), (TargetKey, String)> {
-        let t = &self.desired.targets[p].target;
-        let state = match self.idx.find(&t.locator) {
+        let state = match self.found[p] {
             Some(Found::Cluster(c)) if c.status == crate::observed::AuroraStatus::Available => return Ok(()),
             Some(Found::Cluster(c)) => c.status.to_string(),
             Some(Found::Service(_)) => return Ok(()),
             None => "not found".to_string(),
         };
-        let key = t.key();
+        let key = self.desired.targets[p].key.clone();
         let why = format!("waiting for {key} ({state})");
         Err((key, why))
     }
@@ -216,7 +217,7 @@ impl<'a> Planner<'a> {
     fn order_down(&mut self, mut chains: Vec<Chain>) -> Vec<Chain> {
         let targets = &self.desired.targets;
         let mut down: Vec<usize> = chains.iter().filter(|c| c.direction == Direction::Down).map(|c| c.index).collect();
-        down.sort_by_key(|&p| (targets[p].height, targets[p].target.key()));
+        down.sort_by_key(|&p| (targets[p].height, targets[p].key.clone()));
         // Chains that only write memory (healing, marking parked): no stop, no cap, no holds.
         let tag_only: HashSet<usize> = chains
             .iter()
@@ -234,10 +235,10 @@ impl<'a> Planner<'a> {
                 .copied()
                 .filter(|&q| {
                     stopping.contains(&q)
-                        || self.idx.find(&targets[q].target.locator).is_some_and(|f| !f.is_drained())
+                        || self.found[q].is_some_and(|f| !f.is_drained())
                         || matches!(self.status[q], TargetStatus::Deferred(_) | TargetStatus::Held(_))
                 })
-                .map(|q| targets[q].target.key().to_string())
+                .map(|q| targets[q].key.clone().to_string())
                 .collect();
             if !blockers.is_empty() {
                 self.status[p] = TargetStatus::Held(format!("waiting for {} to stop", blockers.join(", ")));
@@ -271,7 +272,7 @@ impl<'a> Planner<'a> {
             let list = phases.entry((c.direction, level)).or_default();
             for op in c.ops {
                 list.push(Action {
-                    target: td.target.key(),
+                    target: td.key.clone(),
                     locator: td.target.locator.clone(),
                     direction: c.direction,
                     reason: c.reason.clone(),
@@ -297,9 +298,9 @@ impl<'a> Planner<'a> {
             .iter()
             .enumerate()
             .map(|(p, td)| {
-                let found = self.idx.find(&td.target.locator);
+                let found = self.found[p];
                 TargetPlan {
-                    key: td.target.key(),
+                    key: td.key.clone(),
                     locator: td.target.locator.clone(),
                     name: td.target.name.clone(),
                     kind: td.target.kind(),
@@ -314,7 +315,7 @@ impl<'a> Planner<'a> {
                     },
                     observed: ObservedSummary::of(found),
                     bookings: td.bookings.clone(),
-                    reason: td.reason(),
+                    reason: td.why(),
                     status: self.status[p].clone(),
                     until: td.until,
                 }

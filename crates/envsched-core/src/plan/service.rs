@@ -3,7 +3,6 @@
 //! going up, the range is restored, the count set and the memory marked running.
 
 use super::{Cause, Chain, Direction, Op, Policy};
-use crate::config::MemoryKeys;
 use crate::desired::{DesiredState, TargetDesire};
 use crate::memory::{Memory, Recalled};
 use crate::observed::{Capacity, ObservedService};
@@ -18,7 +17,8 @@ pub(super) fn chain(
     recalled: Recalled,
     problems: &mut Vec<Problem>,
 ) -> (Option<Chain>, Option<u32>) {
-    let memory = Memory::read(&s.tags, &MemoryKeys::from(policy.tags));
+    let keys = policy.tags;
+    let memory = Memory::read_keys(&s.tags, [&keys.count, &keys.autoscaling, &keys.state]);
     // The range to restore: the remembered one, else the one envsched saw there before.
     let parked_range = s.autoscaling.filter(|c| c.is_parked());
     let recalled_range = parked_range.and(memory.autoscaling().is_none().then_some(recalled.autoscaling).flatten());
@@ -47,7 +47,7 @@ impl Service<'_> {
     /// Up: restore the range, scale from 0, mark the memory running.
     fn up(&self, problems: &mut Vec<Problem>) -> (Option<Chain>, Option<u32>) {
         let (s, td, memory, keys) = (self.s, self.td, &self.memory, self.policy.tags);
-        let name = &td.target.key();
+        let name = &td.key;
         let (count, source) = up_count(td, memory, self.recalled, self.policy, problems);
         let mut ops = Vec::new();
         let mut cause = Cause::Desired;
@@ -77,12 +77,15 @@ impl Service<'_> {
             ops.push(Op::MarkRunning);
         }
         let shown = if s.desired_count == 0 { count } else { s.desired_count };
-        let reason = if s.desired_count == 0 {
-            format!("{}; count {count} {}", td.reason(), source.describe())
-        } else {
-            format!("{}; already up, mark its memory running (the next park remembers its size then)", td.reason())
-        };
-        let chain = (!ops.is_empty()).then_some(Chain { index: self.p, direction: Direction::Up, ops, reason, cause });
+        // Reasons are written only for chains that act (most targets need nothing).
+        let chain = (!ops.is_empty()).then(|| {
+            let reason = if s.desired_count == 0 {
+                format!("{}; count {count} {}", td.reason(), source.describe())
+            } else {
+                format!("{}; already up, mark its memory running (the next park remembers its size then)", td.reason())
+            };
+            Chain { index: self.p, direction: Direction::Up, ops, reason, cause }
+        });
         (chain, Some(shown))
     }
 
@@ -113,13 +116,16 @@ impl Service<'_> {
         if let Some(from) = running {
             ops.push(Op::Scale { from, to: 0 });
         }
+        if ops.is_empty() {
+            return None;
+        }
         let drift = memory.parked && (running.is_some() || parkable.is_some());
         let (reason, cause) = match (drift, healed) {
             (true, _) => (self.drift_reason(), Cause::Drift),
             (false, true) => (self.heal_reason(count, autoscaling), Cause::Heal),
             (false, false) => (self.td.reason(), Cause::Desired),
         };
-        (!ops.is_empty()).then_some(Chain { index: self.p, direction: Direction::Down, ops, reason, cause })
+        Some(Chain { index: self.p, direction: Direction::Down, ops, reason, cause })
     }
 
     fn drift_reason(&self) -> String {
@@ -194,7 +200,7 @@ fn up_count(
     match &memory.count {
         Some(Ok(c)) => return (*c, CountSource::Remembered),
         Some(Err(v)) => problems.push(Problem::target(
-            &td.target.key(),
+            &td.key,
             format!("tag {}={v:?} is not a positive count", policy.tags.count),
             format!(
                 "declare count in the target's config or fix the tag; using {}",

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::Freeze;
 use crate::action::{Action, Phase};
 use crate::booking::BookingRef;
-use crate::desired::DesiredState;
+use crate::desired::{DesiredState, Reason};
 use crate::observed::Found;
 use crate::problem::Problem;
 use crate::target::{Locator, TargetKey, TargetKind};
@@ -166,7 +166,7 @@ pub struct TargetPlan {
     /// Bookings keeping it up.
     pub bookings: Vec<BookingRef>,
     /// The rule behind the desired state.
-    pub reason: String,
+    pub reason: Reason,
     /// What the plan does with it.
     pub status: TargetStatus,
     /// When the bookings keeping it up end.

@@ -29,6 +29,8 @@
 mod select;
 mod set;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use select::{Selector, closest};
@@ -212,7 +214,8 @@ impl Target {
 /// parts without parsing the text again. Two keys are the same when they read the same.
 #[derive(Debug, Clone)]
 pub struct TargetKey {
-    text: String,
+    /// Shared: every desire, plan entry and action of the target names it.
+    text: Arc<str>,
     /// Where the environment ends in `text` (before the `:`), for an environment's target.
     environment: Option<usize>,
 }
@@ -221,8 +224,8 @@ impl TargetKey {
     /// The key of target `name` in `environment` (`None`: shared).
     pub fn new(environment: Option<&str>, name: &str) -> Self {
         match environment {
-            Some(e) => TargetKey { text: format!("{e}:{name}"), environment: Some(e.len()) },
-            None => TargetKey { text: name.to_string(), environment: None },
+            Some(e) => TargetKey { text: format!("{e}:{name}").into(), environment: Some(e.len()) },
+            None => TargetKey { text: name.into(), environment: None },
         }
     }
 
@@ -306,13 +309,13 @@ impl Serialize for TargetKey {
 
 impl PartialEq<str> for TargetKey {
     fn eq(&self, other: &str) -> bool {
-        self.text == other
+        *self.text == *other
     }
 }
 
 impl PartialEq<&str> for TargetKey {
     fn eq(&self, other: &&str) -> bool {
-        self.text == *other
+        *self.text == **other
     }
 }
 

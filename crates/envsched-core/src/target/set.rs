@@ -2,6 +2,7 @@
 //! and acyclic `depends_on`, and the graph the planner orders by.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::select::{Selector, closest};
 use super::{Locator, Target, TargetKey};
@@ -59,7 +60,11 @@ fn suggestion(near: &Option<String>) -> String {
 /// A validated set of targets: unique names and locators, known dependencies, no cycles.
 #[derive(Debug, Clone, Default)]
 pub struct TargetSet {
-    targets: Vec<Target>,
+    /// Shared with each cycle's [`crate::TargetDesire`]s (a cycle names its targets, it does
+    /// not copy them).
+    targets: Vec<Arc<Target>>,
+    /// Each target's key, in declaration order.
+    keys: Vec<TargetKey>,
     /// (environment, name) → index; shared targets have environment `None`.
     by_key: HashMap<(Option<String>, String), usize>,
     /// Each target's key → index.
@@ -82,6 +87,11 @@ pub struct TargetSet {
 impl TargetSet {
     /// Validates `targets` into a set. All problems are returned, not just the first.
     pub fn new(targets: Vec<Target>) -> Result<Self, Vec<TargetSetError>> {
+        Self::from_shared(targets.into_iter().map(Arc::new).collect())
+    }
+
+    /// [`TargetSet::new`] for targets already shared (another set's, plus more: discovery).
+    pub fn from_shared(targets: Vec<Arc<Target>>) -> Result<Self, Vec<TargetSetError>> {
         let mut errors = Vec::new();
         let by_key = unique(&targets, &mut errors);
         let deps = dependencies(&targets, &by_key, &mut errors);
@@ -122,16 +132,17 @@ impl TargetSet {
                 height[d] = height[d].max(height[i] + 1);
             }
         }
-        let by_text = targets.iter().enumerate().map(|(i, t)| (t.key(), i)).collect();
+        let keys: Vec<TargetKey> = targets.iter().map(|t| t.key()).collect();
+        let by_text = keys.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect();
         let mut by_env: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         for (i, t) in targets.iter().enumerate() {
             by_env.entry(t.environment.clone()).or_default().push(i);
         }
-        Ok(TargetSet { targets, by_key, by_text, deps, closure, dependents, depth, height, by_env })
+        Ok(TargetSet { targets, keys, by_key, by_text, deps, closure, dependents, depth, height, by_env })
     }
 
     /// All targets, in declaration order.
-    pub fn all(&self) -> &[Target] {
+    pub fn all(&self) -> &[Arc<Target>] {
         &self.targets
     }
 
@@ -153,6 +164,11 @@ impl TargetSet {
     /// The target at `index`.
     pub fn get(&self, index: usize) -> &Target {
         &self.targets[index]
+    }
+
+    /// The key of the target at `index` (the same as its [`Target::key`], made once).
+    pub fn key(&self, index: usize) -> &TargetKey {
+        &self.keys[index]
     }
 
     /// The index of the target called `name` in `environment` (or shared).
@@ -251,7 +267,7 @@ fn groups_of(name: &str) -> Vec<String> {
 
 /// (environment, name) → index, with every name used twice in one environment (or a
 /// shared name reused inside one) and every resource declared twice reported.
-fn unique(targets: &[Target], errors: &mut Vec<TargetSetError>) -> HashMap<(Option<String>, String), usize> {
+fn unique(targets: &[Arc<Target>], errors: &mut Vec<TargetSetError>) -> HashMap<(Option<String>, String), usize> {
     let mut by_key: HashMap<(Option<String>, String), usize> = HashMap::new();
     let mut by_locator: HashMap<&Locator, usize> = HashMap::new();
     let shared: HashMap<&str, usize> = targets
@@ -287,7 +303,7 @@ fn unique(targets: &[Target], errors: &mut Vec<TargetSetError>) -> HashMap<(Opti
 /// Each target's direct dependencies, as indices: a name in its own environment first, then
 /// a shared one. Unknown names are reported with the closest known one.
 fn dependencies(
-    targets: &[Target],
+    targets: &[Arc<Target>],
     by_key: &HashMap<(Option<String>, String), usize>,
     errors: &mut Vec<TargetSetError>,
 ) -> Vec<Vec<usize>> {

@@ -94,7 +94,7 @@ impl Notifier {
             let given = match client.comment_texts(id).await {
                 Ok(texts) => texts.iter().any(|t| t.starts_with(PREFIX) && t.contains(&n.phrase())),
                 Err(e) => {
-                    told.failed.push((id.clone(), e.to_string()));
+                    told.failed.push((id.to_string(), e.to_string()));
                     continue;
                 }
             };
@@ -103,10 +103,10 @@ impl Notifier {
             } else {
                 let text = n.text(date_property);
                 if let Err(e) = client.comment(id, n.creator.as_deref(), &text).await {
-                    told.failed.push((id.clone(), e.to_string()));
+                    told.failed.push((id.to_string(), e.to_string()));
                     continue;
                 }
-                told.posted.push((id.clone(), text));
+                told.posted.push((id.to_string(), text));
             }
             self.said.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
         }

@@ -91,7 +91,7 @@ fn summarise_actions(r: &Report, now: Timestamp, events: &mut Vec<Event>, report
         let entry = groups.entry((env.to_string(), up)).or_default();
         entry.0.insert(name.to_string());
         if let Some(t) = r.plan.target(&a.action.target) {
-            entry.1.extend(t.bookings.iter().map(|b| b.title.clone()));
+            entry.1.extend(t.bookings.iter().map(|b| b.title.to_string()));
         }
     }
     for ((env, up), (names, titles)) in groups {

@@ -103,7 +103,7 @@ impl Rows for Script {
             // Once per key, as the real notifier does.
             if !given.iter().any(|(_, k)| *k == n.key()) {
                 given.push((self.clock.now(), n.key()));
-                told.posted.push((n.booking.id.clone(), n.text("期間")));
+                told.posted.push((n.booking.id.to_string(), n.text("期間")));
             }
         }
         told

@@ -336,7 +336,7 @@ impl EnvContext<'_> {
             kept_up_by: t
                 .bookings
                 .iter()
-                .map(|b| KeptBy { id: b.id.clone(), title: b.title.clone(), url: url_of(&b.id) })
+                .map(|b| KeptBy { id: b.id.to_string(), title: b.title.to_string(), url: url_of(&b.id) })
                 .collect(),
             until: t.until,
             gaps: subtract(&booked, &up),
