@@ -4,6 +4,10 @@
 //! windows around now), on a fleet observed all stopped. Prints the median and the worst of
 //! `RUNS` runs. Run: `cargo bench -p envsched-core --bench plan` (a release build).
 
+/// The allocator the `envsched` binary uses, so the figures are the daemon's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
