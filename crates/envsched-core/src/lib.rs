@@ -108,7 +108,9 @@ pub use memory::{Memory, MemoryKeys, Recall, ServiceNow, Step};
 pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedService};
 pub use plan::{Freeze, Plan, Policy, TargetPlan, TargetStatus, Waiting, plan};
 pub use problem::{Problem, Subject};
-pub use reconcile::{Applied, CycleError, CycleOutcome, CycleState, Decision, Mode, Report, plan_now, reconcile};
+pub use reconcile::{
+    Applied, CycleError, CycleOutcome, CycleState, Decision, IN_FLIGHT_PER_PLACE, Mode, Report, plan_now, reconcile,
+};
 pub use savings::Usage;
 pub use source::{BookingSource, FixedSource, SourceError};
 pub use sweep::{Sweep, Swept};

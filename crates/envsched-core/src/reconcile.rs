@@ -2,14 +2,17 @@
 //!
 //! One function for `apply`, `run` and `demo`; only the source, fleet and clock differ.
 //! It needs no runtime. Phases run in order; within a phase, different targets' actions run
-//! concurrently (the AWS fleet paces its own calls) and each target's own actions in order.
+//! concurrently — at most [`IN_FLIGHT_PER_PLACE`] targets at a time in each account and
+//! Region (the AWS fleet paces its own calls) — and each target's own actions in order.
 //! A failed action skips the rest of its target's chain and every later action that names it
 //! in [`Action::after`], and nothing else.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use futures_util::StreamExt as _;
 use futures_util::future::join_all;
+use futures_util::stream;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -27,7 +30,7 @@ use crate::observed::{Found, Observed, ObservedIndex};
 use crate::plan::{Freeze, Plan, Policy, plan};
 use crate::source::{BookingSource, SourceError};
 use crate::sweep::{Sweep, Swept};
-use crate::target::TargetKey;
+use crate::target::{Place, TargetKey};
 
 /// Whether actions are carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,8 +371,13 @@ pub async fn apply<F: Fleet>(plan: &Plan, fleet: &F, mode: Mode) -> Vec<Applied>
 }
 
 /// [`apply`], skipping the targets in `held` (key → why) and what depends on them.
-async fn apply_holding<F: Fleet>(
-    plan: &Plan,
+/// Targets acted on at once per account and Region within a phase. AWS's write budgets
+/// (UpdateService 5/s, StartDBCluster within RDS's 12/s) are kept by the fleet's pacing;
+/// this bounds what waits on them, and with pacing off (an emulator) the calls in flight.
+pub const IN_FLIGHT_PER_PLACE: usize = 16;
+
+async fn apply_holding<'a, F: Fleet>(
+    plan: &'a Plan,
     fleet: &F,
     mode: Mode,
     held: &HashMap<TargetKey, String>,
@@ -378,7 +386,7 @@ async fn apply_holding<F: Fleet>(
     let mut out = Vec::new();
     for phase in &plan.phases {
         // A phase's actions are grouped by target already; keep that order.
-        let mut chains: Vec<Vec<&Action>> = Vec::new();
+        let mut chains: Vec<Vec<&'a Action>> = Vec::new();
         for a in &phase.actions {
             match chains.last_mut() {
                 Some(c) if c[0].target == a.target => c.push(a),
@@ -386,7 +394,7 @@ async fn apply_holding<F: Fleet>(
             }
         }
         let failed_before = &failed;
-        let results = join_all(chains.into_iter().map(|chain| async move {
+        let run_chain = |chain: Vec<&'a Action>| async move {
             let mut outcomes = Vec::with_capacity(chain.len());
             let mut chain_failed: Option<String> = None;
             for action in chain {
@@ -415,8 +423,23 @@ async fn apply_holding<F: Fleet>(
                 outcomes.push(Applied { phase: phase.number, action: action.clone(), outcome });
             }
             outcomes
-        }))
-        .await;
+        };
+        // A bounded pool per place: a phase of 2,500 starts keeps a few dozen calls in
+        // flight, not 2,500 futures each holding a request; places do not wait for each other.
+        let mut by_place: BTreeMap<&Place, Vec<(usize, Vec<&Action>)>> = BTreeMap::new();
+        for (i, chain) in chains.into_iter().enumerate() {
+            by_place.entry(chain[0].locator.place()).or_default().push((i, chain));
+        }
+        let pools = by_place.into_values().map(|chains| {
+            stream::iter(chains)
+                .map(|(i, chain)| async move { (i, run_chain(chain).await) })
+                .buffer_unordered(IN_FLIGHT_PER_PLACE)
+                .collect::<Vec<_>>()
+        });
+        let mut results: Vec<(usize, Vec<Applied>)> = join_all(pools).await.into_iter().flatten().collect();
+        // Report in plan order, whatever order the calls finished in.
+        results.sort_by_key(|(i, _)| *i);
+        let results = results.into_iter().map(|(_, outcomes)| outcomes);
         for applied in results.into_iter().flatten() {
             if !applied.outcome.succeeded() {
                 failed.insert(applied.action.target.clone());

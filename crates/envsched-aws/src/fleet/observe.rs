@@ -11,7 +11,12 @@ use aws_sdk_rds::types::Filter;
 use envsched_core::{
     AuroraStatus, Capacity, Discovery, FleetError, Locator, Observed, ObservedCluster, ObservedService, Place,
 };
+use futures_util::StreamExt as _;
 use futures_util::future::join_all;
+use futures_util::stream;
+
+/// `DescribeServices` calls in flight at once per place during a read.
+const READS_IN_FLIGHT: usize = 16;
 
 use super::{AwsFleet, Clients, Family};
 use crate::error::sdk_error;
@@ -213,7 +218,10 @@ impl AwsFleet {
                 ns.chunks(10).map(|chunk| (cluster, chunk.to_vec())).collect::<Vec<_>>()
             })
             .collect();
-        let described = join_all(chunks.iter().map(|(cluster, chunk)| self.describe_services(c, cluster, chunk))).await;
+        // At most READS_IN_FLIGHT describes wait at once (a full read of 10,000 services is
+        // 1,000 calls; the read bucket paces them either way), results in chunk order.
+        let calls: Vec<_> = chunks.iter().map(|(cluster, chunk)| self.describe_services(c, cluster, chunk)).collect();
+        let described: Vec<_> = stream::iter(calls).buffered(READS_IN_FLIGHT).collect().await;
         let tagged = |tags: &[Tag]| tags.iter().any(|t| is_name_tag(tag, t.key(), t.value()));
         let mut services = Vec::new();
         for ((cluster, _), found) in chunks.iter().zip(described) {
