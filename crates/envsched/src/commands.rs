@@ -484,6 +484,13 @@ fn apply_cmd(a: ApplyArgs) -> Result<ExitCode> {
             eprintln!("  row {id}: {e}");
         }
     }
+    // What the run cost in AWS API calls (the figure to weigh against the account's rate
+    // limits), on stderr so that stdout stays the plan.
+    if let Fleets::Aws(aws) = &fleet {
+        let calls = aws.calls();
+        let list: Vec<String> = calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        eprintln!("aws calls: {} ({})", calls.values().sum::<usize>(), list.join(", "));
+    }
     if let Some(e) = &report.source_error {
         eprintln!("error: {e}");
         return Ok(ExitCode::from(1));
