@@ -211,12 +211,7 @@ struct Selections<'a> {
 }
 
 impl<'a> Selections<'a> {
-    fn get(
-        &mut self,
-        set: &TargetSet,
-        component: &'a str,
-        scope: Option<&'a str>,
-    ) -> &Selection {
+    fn get(&mut self, set: &TargetSet, component: &'a str, scope: Option<&'a str>) -> &Selection {
         self.by_component.entry((component, scope)).or_insert_with(|| {
             Selector::parse(component).map(|s| {
                 let selected = set.select(&s, scope);
