@@ -1,12 +1,15 @@
 //! The daemon's idle footprint: `cargo bench -p envsched --bench idle`.
 //!
 //! Runs the optimised `envsched run` against moto (the seed's world: 4 clusters × 60 ECS
-//! services and 3 Aurora clusters, all declared) and the Notion stand-in (40 rows, none live
-//! now), at the default 30 s poll, for `IDLE_SECS` (default 180) after the first good cycle.
-//! Every 5 s it reads `VmRSS`, `VmHWM` and `Threads` from `/proc/<pid>/status` and the
-//! process's user + system CPU ticks from `/proc/<pid>/stat`, then prints the figures. Linux
-//! only. "Idle" means nothing to start or stop: each cycle still reads Notion and observes
-//! every target, which is the daemon's steady state outside booking edges.
+//! services and 3 Aurora clusters, all declared; `IDLE_CLUSTERS=167` makes 10,020 services)
+//! and the Notion stand-in (`IDLE_ROWS` rows with the live status, default 40, booked for
+//! 2030), at the default 30 s poll and 10 min sweep, for `IDLE_SECS` (default 180) after the
+//! first good cycle. Every 5 s it reads `VmRSS`, `VmHWM` and `Threads` from
+//! `/proc/<pid>/status` and the process's user + system CPU ticks from `/proc/<pid>/stat`;
+//! `/metrics` gives the `DescribeServices` calls made meanwhile. Linux only. "Idle" means
+//! nothing to start or stop: each cycle still reads Notion and observes the fleet (in full up
+//! to 600 services, in slices of the sweep above that), the daemon's steady state outside
+//! booking edges.
 
 use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
@@ -19,8 +22,28 @@ use envsched_sandbox::moto::MotoServer;
 use envsched_sandbox::standin::{DATABASE_ID, Row, StandIn};
 
 const TOKEN: &str = "ntn_idle_bench_token_7e21";
-const CLUSTERS: [&str; 4] = ["stg1", "stg2", "stg3", "stg4"];
 const SERVICES_PER_CLUSTER: usize = 60;
+
+/// `IDLE_CLUSTERS` clusters of 60 services (default 4: the seed's 240; 167 makes 10,020).
+fn clusters() -> Vec<String> {
+    let n: usize = std::env::var("IDLE_CLUSTERS").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
+    (1..=n).map(|i| format!("stg{i}")).collect()
+}
+
+/// `IDLE_ROWS` Notion rows (default 40), all with the live status, booked for 2030.
+fn row_count() -> usize {
+    std::env::var("IDLE_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(40)
+}
+
+/// `DescribeServices` calls so far, from `/metrics`.
+fn describes(port: u16) -> f64 {
+    http_get(port, "/metrics")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("envsched_aws_api_calls_total{") && l.contains("DescribeServices"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
 
 fn status_field(pid: u32, key: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -66,7 +89,7 @@ fn median(v: &mut [u64]) -> u64 {
 fn world(rt: &tokio::runtime::Runtime, sdk: &aws_config::SdkConfig) -> World {
     rt.block_on(async {
         let mut world = World::new();
-        for (n, cluster) in CLUSTERS.into_iter().enumerate() {
+        for (n, cluster) in clusters().iter().map(String::as_str).enumerate() {
             let names: Vec<String> = (0..SERVICES_PER_CLUSTER).map(|i| format!("app{i:02}")).collect();
             let services: Vec<(&str, i32)> = names.iter().map(|n| (n.as_str(), 0)).collect();
             moto::ecs_services(sdk, cluster, &services).await;
@@ -83,9 +106,10 @@ fn world(rt: &tokio::runtime::Runtime, sdk: &aws_config::SdkConfig) -> World {
     })
 }
 
-/// 40 rows booked in 2030: fetched and parsed every cycle, none live.
+/// `IDLE_ROWS` rows booked in 2030: fetched and parsed every cycle, none in its window now.
 fn rows() -> Vec<Row> {
-    (0..40)
+    let envs = clusters();
+    (0..row_count())
         .map(|i| {
             Row::new(
                 &format!("2b4e6a17-3c5d-8101-a4c2-e8f1b3d5{i:04}"),
@@ -93,7 +117,7 @@ fn rows() -> Vec<Row> {
                 &[&format!("products/app{:02}", i % SERVICES_PER_CLUSTER)],
                 Some(("2030-01-07T10:00:00.000+09:00", Some("2030-01-07T12:00:00.000+09:00"))),
             )
-            .env(CLUSTERS[i % 4])
+            .env(&envs[i % envs.len()])
         })
         .collect()
 }
@@ -168,7 +192,7 @@ fn main() {
         ))
         .toml();
     std::fs::write(&config, text).unwrap();
-    let services = CLUSTERS.len() * SERVICES_PER_CLUSTER;
+    let services = clusters().len() * SERVICES_PER_CLUSTER;
     eprintln!("set up moto ({services} services, 3 Aurora) and the stand-in in {:.1?}", set_up.elapsed());
 
     let mut child = moto::at_moto(&mut Command::new(env!("CARGO_BIN_EXE_envsched")), &moto.url)
@@ -183,9 +207,11 @@ fn main() {
     let started = Instant::now();
     wait_for(port, "/live", Duration::from_secs(30));
     let rss_live = status_field(pid, "VmRSS:").unwrap_or(0);
-    wait_for(port, "/ready", Duration::from_secs(120));
+    wait_for(port, "/ready", Duration::from_secs(900));
     let (ready_after, rss_ready) = (started.elapsed(), status_field(pid, "VmRSS:").unwrap_or(0));
+    let reads0 = describes(port);
     let Idle { mut rss, threads, wall, cpu_s, cycles } = idle(pid, secs, &cycles);
+    let reads = describes(port) - reads0;
     let hwm = status_field(pid, "VmHWM:").unwrap_or(0);
     let metrics = http_get(port, "/metrics").unwrap_or_default();
     let calls: f64 = metrics
@@ -198,7 +224,10 @@ fn main() {
 
     let (min, max) = (rss.iter().min().copied().unwrap_or(0), rss.iter().max().copied().unwrap_or(0));
     let med = median(&mut rss);
-    println!("envsched run, idle: {services} ECS services + 3 Aurora declared, 40 Notion rows, poll 30 s");
+    println!(
+        "envsched run, idle: {services} ECS services + 3 Aurora declared, {} Notion rows (live status, booked for 2030), poll 30 s",
+        row_count()
+    );
     println!("  ready after            {:.2?} (startup checks + first cycle)", ready_after);
     println!("  RSS at /live / ready   {rss_live} KiB / {rss_ready} KiB");
     println!("  RSS over {wall:.0} s        min {min} KiB, median {med} KiB, max {max} KiB (peak VmHWM {hwm} KiB)");
@@ -209,4 +238,5 @@ fn main() {
         if cycles > 0 { 1000.0 * cpu_s / cycles as f64 } else { f64::NAN }
     );
     println!("  AWS calls since start  {calls:.0}; log lines {}", lines.load(Ordering::Relaxed));
+    println!("  DescribeServices       {reads:.0} over {wall:.0} s after the first cycle = {:.2}/s", reads / wall);
 }
