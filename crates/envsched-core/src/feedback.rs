@@ -19,6 +19,8 @@ use crate::desired::{Desired, is_live};
 use crate::observed::{Found, Observed, ObservedIndex};
 use crate::plan::{Plan, TargetStatus};
 use crate::problem::Subject;
+use crate::window::{EDGE_HORIZON, Window};
+use jiff::{SignedDuration, Timestamp};
 
 /// Notion's limit for one rich-text item.
 const MAX_CHARS: usize = 2000;
@@ -51,7 +53,8 @@ pub fn feedback(
             let state = if !selects_anything(b, config) {
                 None // nothing to schedule: only the problem is worth telling
             } else if !desired.active.contains(&r) {
-                let later = cal.next_edge(&b.window, lead, linger, plan.at).is_some();
+                let later = cal.next_edge(&b.window, lead, linger, plan.at).is_some()
+                    || opens_beyond_horizon(&b.window, &cal.zone, lead, plan.at);
                 match (later, b.window.defect()) {
                     (_, Some(_)) => None,
                     (true, None) => Some("scheduled".to_string()),
@@ -69,6 +72,23 @@ pub fn feedback(
             (b.id.clone(), text.chars().take(MAX_CHARS).collect())
         })
         .collect()
+}
+
+/// Whether the window opens later than [`Calendar::next_edge`] looks (`EDGE_HORIZON`): a
+/// booking made weeks ahead has no edge in sight yet, but it has not ended.
+///
+/// [`Calendar::next_edge`]: crate::window::Calendar::next_edge
+fn opens_beyond_horizon(window: &Window, zone: &jiff::tz::TimeZone, lead: SignedDuration, at: Timestamp) -> bool {
+    let start = match window {
+        Window::Open => return false,
+        Window::Span { start, .. } => *start,
+        Window::Days { first, .. } => match first.to_zoned(zone.clone()) {
+            Ok(z) => z.timestamp(),
+            Err(_) => return false,
+        },
+    };
+    let horizon = at.checked_add(EDGE_HORIZON).unwrap_or(Timestamp::MAX);
+    start.checked_sub(lead).is_ok_and(|acts| acts > horizon)
 }
 
 /// Whether any of the row's components selects a target (in a known environment).

@@ -28,6 +28,25 @@ fn before_the_window_it_is_scheduled_and_after_it_ended() {
     assert_eq!(one(&c, web(WINDOW), &fleet().build(), "2026-11-24T13:00:00+09:00[Asia/Tokyo]"), "ended");
 }
 
+/// A window beyond the edge horizon (8 days) has not opened either: a booking made weeks
+/// ahead reads `scheduled`, never `ended`.
+#[test]
+fn a_window_weeks_ahead_is_scheduled_too() {
+    let c = config();
+    for far in [
+        ("2026-12-24T10:00:00+09:00", "2026-12-24T12:00:00+09:00"),
+        ("2030-01-07T10:00:00+09:00", "2030-01-07T12:00:00+09:00"),
+    ] {
+        assert_eq!(
+            one(&c, web(far), &fleet().build(), "2026-11-24T09:00:00+09:00[Asia/Tokyo]"),
+            "scheduled",
+            "{far:?}"
+        );
+    }
+    let days = booking("web").components(["products/app1-web"]).days("2026-12-21", "2026-12-22").build();
+    assert_eq!(one(&c, days, &fleet().build(), "2026-11-24T09:00:00+09:00[Asia/Tokyo]"), "scheduled");
+}
+
 #[test]
 fn while_the_database_starts_it_waits_for_it_by_name() {
     let f = fleet().cluster("stg1-aurora", "starting").build();
