@@ -31,6 +31,7 @@
 //! | `cron` | cron expressions evaluated on the wall clock of a zone (`resync`, `summary`) |
 //! | `discover` | targets from tags: the rules that turn listed resources into targets |
 //! | `observed` | fleet snapshots |
+//! | `openings` | what each upcoming window edge starts, per place, for the lead check of `plan` and `check` |
 //! | `desired` | desired state at an instant, next window edge |
 //! | `action` | what a plan is made of: ops, actions, phases |
 //! | `plan` | the planner and its safety rules (a folder: `service`, `aurora`, `status`) |
@@ -84,6 +85,7 @@ pub mod holidays;
 pub mod memory;
 pub mod notify;
 pub mod observed;
+pub mod openings;
 pub mod plan;
 pub mod problem;
 pub mod reconcile;
@@ -106,6 +108,7 @@ pub use fleet::{Fleet, FleetError, Outcome};
 pub use guard::{DropGuard, Verdict};
 pub use memory::{Memory, MemoryKeys, Recall, ServiceNow, Step};
 pub use observed::{AuroraStatus, Capacity, Observed, ObservedCluster, ObservedService};
+pub use openings::{Opening, Starts, openings};
 pub use plan::{Freeze, Plan, Policy, TargetPlan, TargetStatus, Waiting, plan};
 pub use problem::{Problem, Subject};
 pub use reconcile::{

@@ -332,6 +332,11 @@ fn fault_point() {
     }
 }
 
+/// How far ahead `check` looks for window openings that lead cannot meet (a weekend away).
+const CHECK_HORIZON: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+/// How far ahead `plan` looks.
+const PLAN_HORIZON: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
 fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
     let config = inputs::config(&a.config)?;
     let client = inputs::notion(&config)?;
@@ -367,9 +372,24 @@ fn check_cmd(a: CheckArgs) -> Result<ExitCode> {
         Fleets::Snapshot(_) => "the snapshot".to_string(),
         Fleets::Aws(f) => crate::preflight::default_place(f),
     };
-    let aws = rt.block_on(crate::preflight::aws(&fleet, &config, &default_place));
+    let (aws, observed) = rt.block_on(crate::preflight::aws_observed(&fleet, &config, &default_place));
     outln!("\nAWS:");
     out!("{}", aws.render());
+    // Whether lead leaves time for each window opening of the coming week (discovered
+    // targets included); a late one is a warning: the config works, the window opens late.
+    let openings = match rt.block_on(client.fetch()) {
+        Ok(bookings) => {
+            let effective = observed.as_ref().map(|o| envsched_core::effective(&config, o).0);
+            let config = effective.as_deref().unwrap_or(&config);
+            let needs = crate::preflight::openings(config, &bookings, jiff::Timestamp::now(), CHECK_HORIZON);
+            crate::preflight::lead(&needs, config, "in the next 7 days", &default_place)
+        }
+        Err(e) => SchemaReport {
+            findings: vec![Finding { level: Level::Warning, text: format!("window openings not checked: {e}") }],
+        },
+    };
+    outln!("\nWindow openings:");
+    out!("{}", openings.render());
     let lease = match &fleet {
         Fleets::Aws(f) => config
             .lease
@@ -410,9 +430,25 @@ fn plan_cmd(a: PlanArgs) -> Result<ExitCode> {
     let bookings = rt.block_on(source.fetch()).context("cannot read the bookings, so there is no plan")?;
     let decision = plan_now(&config, &bookings, &observed, at, None, None);
     let (p, config) = (&decision.plan, decision.config.as_ref());
+    // The next day's window openings: the plan says when one starts too late for lead.
+    let needs = crate::preflight::openings(config, &bookings, at, PLAN_HORIZON);
     match a.inputs.output {
-        Output::Text => out!("{}", render::plan::text(p, config)),
-        Output::Json => outln!("{}", serde_json::to_string_pretty(&render::plan::json(p, None))?),
+        Output::Text => {
+            out!("{}", render::plan::text(p, config));
+            if needs.iter().any(|n| n.is_late(config)) {
+                let place = match &fleet {
+                    Fleets::Snapshot(_) => "the snapshot".to_string(),
+                    Fleets::Aws(f) => crate::preflight::default_place(f),
+                };
+                outln!("\nWindow openings in the next 24 hours:");
+                out!("{}", crate::preflight::lead(&needs, config, "in the next 24 hours", &place).render());
+            }
+        }
+        Output::Json => {
+            let mut v = render::plan::json(p, None);
+            v["openings"] = needs.iter().map(|n| n.json(config)).collect();
+            outln!("{}", serde_json::to_string_pretty(&v)?)
+        }
     }
     Ok(if a.detailed_exitcode && !p.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

@@ -572,3 +572,37 @@ fn an_official_holiday_csv_next_to_the_config_makes_its_days_days_off() {
     assert!(starts_db(&without), "{}", stdout(&without));
     assert!(!starts_db(&with), "a day off by the official list: {}", stdout(&with));
 }
+
+/// An edge whose starts take longer than `schedule.lead`: the plan says so, with what starts,
+/// how long it takes and the lead that would do; one that fits says nothing.
+#[test]
+fn plan_says_when_lead_leaves_too_little_time_to_start_a_window_opening() {
+    let f = Files::new();
+    let p = pages();
+    // Tuesday 2026-11-24 06:00 Tokyo: P01 (servicesite + its DB, stg1, date-only 11/24–26)
+    // opens with stg1's hours at 08:00, so envsched acts at 07:50.
+    let at = ["--at", "2026-11-24T06:00:00+09:00"];
+    let o = envsched(&plan_args(&at, &p), &f);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("Window openings"), "a 7-minute cluster fits 10 minutes of lead: {}", stdout(&o));
+    // A cluster that takes 15 minutes to be available does not.
+    f.write("config.toml", &config().replace("lead = \"10m\"", "lead = \"10m\"\naurora_start = \"15m\""));
+    let o = envsched(&plan_args(&at, &p), &f);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Window openings in the next 24 hours:"), "{out}");
+    assert!(
+        out.contains("Tue 24 07:50 (window 08:00) starts 1 ECS service and 1 Aurora cluster (1 waiting on it)"),
+        "{out}"
+    );
+    assert!(out.contains("more than schedule.lead = 10m"), "{out}");
+    assert!(out.contains("set schedule.lead to at least 15m 30s"), "15 minutes and one 30 s poll: {out}");
+    let o = envsched(&plan_args(&[at[0], at[1], "--output", "json"], &p), &f);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let opening = &v["openings"][0];
+    assert_eq!(opening["acts_at"], "2026-11-23T22:50:00Z", "{v}");
+    assert_eq!((opening["needs_s"].as_u64(), opening["lead_s"].as_u64()), (Some(930), Some(600)));
+    assert_eq!(opening["late"], true);
+    assert_eq!(opening["places"][0]["clusters"], 1);
+    assert_eq!(opening["places"][0]["services_after_clusters"], 1);
+}

@@ -481,3 +481,40 @@ fn check_names_a_template_whose_components_select_nothing() {
         );
     }
 }
+
+/// `check` looks a week ahead: a window whose cluster needs longer than `schedule.lead` to
+/// be available (then one poll, then the service that waits on it) is a warning that says
+/// what to set; at the default 7 minutes it fits the default 10 minutes of lead.
+#[test]
+fn check_warns_when_lead_cannot_start_a_coming_window_in_time() {
+    let w = world();
+    // 10:00–12:00 Tokyo on the next weekday at least two days away.
+    let zone = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+    let mut day = jiff::Timestamp::now().to_zoned(zone).date().checked_add(jiff::ToSpan::days(2)).unwrap();
+    while matches!(day.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday) {
+        day = day.tomorrow().unwrap();
+    }
+    let (from, to) = (format!("{day}T10:00:00.000+09:00"), format!("{day}T12:00:00.000+09:00"));
+    w.standin.set_rows(vec![
+        Row::new(
+            "2b4e6a17-3c5d-8101-a4c2-e8f1b3d5a701",
+            "DB 検証",
+            &["products/servicesite"],
+            Some((&from, Some(&to))),
+        )
+        .env("stg1"),
+    ]);
+    let check = || {
+        let o = envsched(w.dir.path(), &["check", "--config", "config.toml", "--observed", "observed.json"]);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let out = check();
+    assert!(out.contains("Window openings:\n  ok      1 window opening in the next 7 days starts in time"), "{out}");
+    let path = w.dir.path().join("config.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str("\n[schedule]\nlead = \"10m\"\naurora_start = \"20m\"\n");
+    std::fs::write(&path, config).unwrap();
+    let out = check();
+    assert!(out.contains("(window 10:00) starts 1 ECS service and 1 Aurora cluster (1 waiting on it)"), "{out}");
+    assert!(out.contains("set schedule.lead to at least 20m 30s"), "{out}");
+}

@@ -332,6 +332,12 @@ pub struct ScheduleSection {
     /// targets that can have changed and the oldest-read of the rest. Default `10m`.
     #[serde(default = "default_sweep")]
     pub sweep: String,
+    /// How long an Aurora cluster takes from `StartDBCluster` to `available` in this account
+    /// (AWS: minutes). Only `plan` and `check` use it, to say whether `lead` leaves time for a
+    /// window's cluster and then the services that depend on it; the daemon never waits on
+    /// it (it reads the cluster's state each cycle). Default `7m`.
+    #[serde(default = "default_aurora_start")]
+    pub aurora_start: String,
     /// Optional full resync, as a cron expression in the top-level `time_zone`: a cycle that
     /// first forgets what envsched remembers between cycles (the Notion data source and its
     /// status property's type, the text each row is believed to show, per-target backoff), so
@@ -353,6 +359,7 @@ impl Default for ScheduleSection {
             linger: default_linger(),
             drain: default_drain(),
             sweep: default_sweep(),
+            aurora_start: default_aurora_start(),
             resync: None,
             summary: None,
         }
@@ -365,6 +372,10 @@ fn default_drain() -> String {
 
 fn default_sweep() -> String {
     "10m".into()
+}
+
+fn default_aurora_start() -> String {
+    "7m".into()
 }
 
 /// `[http]`: the daemon's endpoints (health, metrics, status page, Notion webhook).

@@ -222,6 +222,9 @@ pub struct Schedule {
     pub drain: SignedDuration,
     /// Longest time between two reads of one target ([`crate::sweep`]).
     pub sweep: SignedDuration,
+    /// How long an Aurora cluster takes to become available, for the lead check
+    /// ([`crate::openings`]).
+    pub aurora_start: SignedDuration,
     /// When to run a full resync, if ever.
     pub resync: Option<Cron>,
     /// When to log a summary, if ever.

@@ -181,6 +181,7 @@ impl Validator {
             linger: self.duration("schedule.linger", &s.linger, SignedDuration::ZERO, day),
             drain: self.duration("schedule.drain", &s.drain, second, SignedDuration::from_secs(110)),
             sweep: self.duration("schedule.sweep", &s.sweep, second, day),
+            aurora_start: self.duration("schedule.aurora_start", &s.aurora_start, SignedDuration::ZERO, hour),
             resync: self.cron("schedule.resync", s.resync.as_deref()),
             summary: self.cron("schedule.summary", s.summary.as_deref()),
         }
