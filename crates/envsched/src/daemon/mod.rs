@@ -59,8 +59,8 @@ pub struct Status {
     pub last_ok: Option<Timestamp>,
     /// Why the last cycle failed (source unreadable, fleet unobservable), if it did.
     pub error: Option<String>,
-    /// The last completed cycle's report.
-    pub report: Option<Report>,
+    /// The last completed cycle: when it planned, and its plan.
+    pub report: Option<LastCycle>,
     /// When and why the loop wakes next.
     pub next_wake: Option<Wake>,
     /// Cycles run.
@@ -79,6 +79,23 @@ pub struct Status {
     pub actions: std::collections::VecDeque<record::ActionRecord>,
     /// The estimated savings since the day began in the default zone: (that day, USD).
     pub saved_today: Option<(jiff::civil::Date, f64)>,
+}
+
+/// What the endpoints keep of a completed cycle's [`Report`]: when it planned and its plan
+/// (every target's desired and observed summary, actions, problems). Not its desired state
+/// nor the fleet as it was read, which no endpoint shows: at 10,000 targets those are 7 MiB
+/// the daemon would otherwise hold until the next cycle ends, beside the next cycle's own.
+pub struct LastCycle {
+    /// When the cycle planned for.
+    pub at: Timestamp,
+    /// Its plan.
+    pub plan: envsched_core::Plan,
+}
+
+impl From<Report> for LastCycle {
+    fn from(r: Report) -> Self {
+        LastCycle { at: r.at, plan: r.plan }
+    }
 }
 
 impl Status {
@@ -518,7 +535,7 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
                 let day = r.at.to_zoned(self.config.default_calendar.zone.clone()).date();
                 let before = st.saved_today.filter(|(d, _)| *d == day).map_or(0.0, |(_, usd)| usd);
                 st.saved_today = Some((day, before + self.saved_this_cycle));
-                st.report = Some(r);
+                st.report = Some(r.into());
             }
         }
         if stopping || self.shared.stopping.load(Ordering::SeqCst) {
@@ -630,7 +647,7 @@ impl<'a, R: Rows + Sync, F: Fleet + Sync, C: Clock + ?Sized> Daemon<'a, R, F, C>
     /// The `schedule.summary` log line, and a fresh tally.
     fn summary(&mut self) {
         let st = self.shared.status.read().unwrap_or_else(|p| p.into_inner());
-        telemetry::Summary { tally: &self.tally, report: st.report.as_ref() }.emit();
+        telemetry::Summary { tally: &self.tally, plan: st.report.as_ref().map(|r| &r.plan) }.emit();
         drop(st);
         self.tally = telemetry::Tally::new(self.clock.now());
         self.summary_at = self.next_fire(WakeReason::Summary, self.summary_at);

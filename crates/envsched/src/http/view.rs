@@ -469,7 +469,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let mut status = Status { report: Some(report), bookings: bookings.clone(), ..Status::default() };
+        let mut status = Status { report: Some(report.into()), bookings: bookings.clone(), ..Status::default() };
         let cache = EdgeCache::default();
         let first = cache.edges(&status, &config, now);
         // Starts at start − lead (the default 10 m), stops at the end.

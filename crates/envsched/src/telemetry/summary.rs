@@ -90,8 +90,8 @@ impl Tally {
 pub struct Summary<'a> {
     /// The tally (reset by the caller afterwards).
     pub tally: &'a Tally,
-    /// The last report, for what is up now.
-    pub report: Option<&'a Report>,
+    /// The last cycle's plan, for what is up now.
+    pub plan: Option<&'a envsched_core::Plan>,
 }
 
 impl Summary<'_> {
@@ -103,8 +103,8 @@ impl Summary<'_> {
         let hours = |s: f64| (s / 360.0).round() / 10.0;
         let (always_on_h, running_h) = (hours(t.usage.service_s_always_on), hours(t.usage.service_s));
         let usd = (t.saved_usd * 100.0).round() / 100.0;
-        let up = self.report.map_or(0, |r| r.plan.wanted_up());
-        let problems = self.report.map_or(0, |r| r.plan.problems.len());
+        let up = self.plan.map_or(0, |p| p.wanted_up());
+        let problems = self.plan.map_or(0, |p| p.problems.len());
         tracing::info!(
             since = since.as_str(),
             cycles,
