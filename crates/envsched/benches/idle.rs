@@ -4,14 +4,17 @@
 //! services and 3 Aurora clusters, all declared; `IDLE_CLUSTERS=167` makes 10,020 services)
 //! and the Notion stand-in (`IDLE_ROWS` rows with the live status, default 40, booked for
 //! 2030), at the default 30 s poll and 10 min sweep, for `IDLE_SECS` (default 180) after the
-//! first good cycle. Every 5 s it reads `VmRSS`, `VmHWM` and `Threads` from
+//! cycle that follows the first (it catches up with what went unread while the first cycle
+//! read the whole fleet). Every 5 s it reads `VmRSS`, `VmHWM` and `Threads` from
 //! `/proc/<pid>/status` and the process's user + system CPU ticks from `/proc/<pid>/stat`;
 //! `/metrics` gives the `DescribeServices` calls made meanwhile. Linux only. "Idle" means
 //! nothing to start or stop: each cycle still reads Notion and observes the fleet (in full up
 //! to 600 services, in slices of the sweep above that), the daemon's steady state outside
-//! booking edges.
+//! booking edges. It prints a table and writes it into `BENCHMARKS.md` as the section for
+//! that fleet size (replacing the last run's).
 
 use std::io::{BufRead, Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -213,6 +216,13 @@ fn main() {
     let rss_live = status_field(pid, "VmRSS:").unwrap_or(0);
     wait_for(port, "/ready", Duration::from_secs(900));
     let (ready_after, rss_ready) = (started.elapsed(), status_field(pid, "VmRSS:").unwrap_or(0));
+    // The cycle after the first catches up with what went unread while the first read the
+    // whole fleet (at 10,000 services, a minute or more): the steady state starts after it.
+    let first = cycles.load(Ordering::Relaxed);
+    let caught_up = Instant::now();
+    while cycles.load(Ordering::Relaxed) <= first && caught_up.elapsed() < Duration::from_secs(300) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let reads0 = describes(port);
     let Idle { mut rss, threads, wall, cpu_s, cycles } = idle(pid, secs, &cycles);
     let reads = describes(port) - reads0;
@@ -226,21 +236,74 @@ fn main() {
     let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     let _ = child.wait();
 
-    let (min, max) = (rss.iter().min().copied().unwrap_or(0), rss.iter().max().copied().unwrap_or(0));
+    let max = rss.iter().max().copied().unwrap_or(0);
     let med = median(&mut rss);
-    println!(
-        "envsched run, idle: {services} ECS services + 3 Aurora declared, {} Notion rows (live status, booked for 2030), poll 30 s",
-        row_count()
-    );
-    println!("  ready after            {:.2?} (startup checks + first cycle)", ready_after);
-    println!("  RSS at /live / ready   {rss_live} KiB / {rss_ready} KiB");
-    println!("  RSS over {wall:.0} s        min {min} KiB, median {med} KiB, max {max} KiB (peak VmHWM {hwm} KiB)");
-    println!("  threads (max)          {threads}");
-    println!(
-        "  CPU over {wall:.0} s        {cpu_s:.2} s = {:.2} % of one core; {cycles} cycles, {:.0} ms CPU per cycle",
-        100.0 * cpu_s / wall,
-        if cycles > 0 { 1000.0 * cpu_s / cycles as f64 } else { f64::NAN }
-    );
-    println!("  AWS calls since start  {calls:.0}; log lines {}", lines.load(Ordering::Relaxed));
-    println!("  DescribeServices       {reads:.0} over {wall:.0} s after the first cycle = {:.2}/s", reads / wall);
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let rows = row_count();
+    let mut out = vec![
+        format!("## `envsched run`, steady state: {services} ECS services + 3 Aurora, {rows} live rows"),
+        String::new(),
+        format!(
+            "Measured {} by `IDLE_CLUSTERS={} IDLE_ROWS={rows} IDLE_SECS={secs} cargo bench -p envsched --bench idle`:",
+            jiff::Zoned::now().strftime("%Y-%m-%d %H:%M %Z"),
+            clusters().len()
+        ),
+        "the release binary on moto and the Notion stand-in (rows booked for 2030: nothing to start or".into(),
+        "stop), default 30 s poll and 10 min sweep, sampled every 5 s after the catch-up cycle.".into(),
+        String::new(),
+        "| figure | value |".into(),
+        "|---|---|".into(),
+        format!(
+            "| ready after | {:.0} s (startup checks and the first, full read, at the default pacing) |",
+            ready_after.as_secs_f64()
+        ),
+        format!(
+            "| RSS | {:.1} MiB at /live, {:.1} MiB when ready; then median {:.1} MiB, max {:.1} MiB (VmHWM {:.1} MiB, the startup included) |",
+            mib(rss_live),
+            mib(rss_ready),
+            mib(med),
+            mib(max),
+            mib(hwm)
+        ),
+        format!(
+            "| CPU | {cpu_s:.2} s in {wall:.0} s: {:.2} % of one core, {cycles} cycles, {:.0} ms per cycle |",
+            100.0 * cpu_s / wall,
+            if cycles > 0 { 1000.0 * cpu_s / cycles as f64 } else { f64::NAN }
+        ),
+        format!("| threads | {threads} |"),
+        format!(
+            "| DescribeServices | {reads:.0} in {wall:.0} s = {:.2}/s (the budget: 2/s, 10 % of ECS's documented 20/s) |",
+            reads / wall
+        ),
+        format!(
+            "| AWS calls since start | {calls:.0} (startup checks and first cycle included); {} log lines |",
+            lines.load(Ordering::Relaxed)
+        ),
+    ];
+    out.push(String::new());
+    let section = out.join("\n");
+    println!("{section}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.md");
+    let before = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
+    std::fs::write(&path, upsert(&before, &out[0], &section)).unwrap();
+    eprintln!("wrote {}", path.display());
+}
+
+/// `text` with the section under `heading` (up to the next `## `) replaced by `section`, or
+/// with `section` appended.
+fn upsert(text: &str, heading: &str, section: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| *l == heading) else {
+        let sep = if text.ends_with("\n\n") {
+            ""
+        } else if text.ends_with('\n') {
+            "\n"
+        } else {
+            "\n\n"
+        };
+        return format!("{text}{sep}{section}");
+    };
+    let end = lines[start + 1..].iter().position(|l| l.starts_with("## ")).map_or(lines.len(), |i| start + 1 + i);
+    lines.splice(start..end, section.lines());
+    lines.join("\n") + "\n"
 }
