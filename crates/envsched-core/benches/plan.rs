@@ -4,7 +4,9 @@
 //! windows around now), on a fleet observed all stopped. Prints the median and the worst of
 //! `RUNS` runs. Run: `cargo bench -p envsched-core --bench plan` (a release build).
 
-/// The allocator the `envsched` binary uses, so the figures are the daemon's.
+/// The allocator the `envsched` binary uses. The daemon also sets three of its options
+/// before `main` (crates/envsched/src/main.rs); for its figures exactly, run with
+/// `MIMALLOC_ARENA_EAGER_COMMIT=0 MIMALLOC_PURGE_DELAY=0 MIMALLOC_PAGE_FULL_RETAIN=0`.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

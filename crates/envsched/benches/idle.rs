@@ -304,6 +304,8 @@ fn upsert(text: &str, heading: &str, section: &str) -> String {
         return format!("{text}{sep}{section}");
     };
     let end = lines[start + 1..].iter().position(|l| l.starts_with("## ")).map_or(lines.len(), |i| start + 1 + i);
-    lines.splice(start..end, section.lines());
+    // A blank line still parts the section from the next one (`lines` drops the trailing one).
+    let gap = (end < lines.len()).then_some("");
+    lines.splice(start..end, section.lines().chain(gap));
     lines.join("\n") + "\n"
 }

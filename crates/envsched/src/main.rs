@@ -51,21 +51,50 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in the mimalloc 3 that libmimalloc-sys 0.1.49 builds (the enum's
-/// 16th member; its Rust bindings do not name it).
+/// Options of the mimalloc 3 that libmimalloc-sys 0.1.49 builds, by their place in its
+/// `mi_option_e` (its Rust bindings do not name them): `mi_option_arena_eager_commit`,
+/// `mi_option_purge_delay` and `mi_option_page_full_retain`. The test below pins the numbers.
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+const MI_OPTION_PAGE_FULL_RETAIN: libmimalloc_sys::mi_option_t = 36;
 
-/// Freed memory goes back to the OS at once, not a second later. A daemon cycle at 10,000
-/// targets allocates and frees some 20 MiB within a second; with mimalloc's default delay,
-/// those pages stayed resident between cycles and the idle RSS was 106 MiB instead of the
-/// heap's 35 (`IDLE_CLUSTERS=167 IDLE_ROWS=2000 cargo bench -p envsched --bench idle`).
-/// `MIMALLOC_PURGE_DELAY` in the environment still wins for an experiment.
-fn return_freed_memory_at_once() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets an integer option of the allocator; any value is valid for it.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+/// The allocator holds what it uses and no more: its arena is committed as it is used
+/// rather than all at once, no emptied pages are kept per size class, and freed pages go
+/// back to the OS at once instead of 1 s later. With mimalloc's defaults, the daemon idle at
+/// 10,020 services and 2,000 rows sat at 106 MiB RSS over a heap of about 35; with these, 54
+/// (`IDLE_CLUSTERS=167 IDLE_ROWS=2000 cargo bench -p envsched --bench idle`). The price is
+/// page faults while planning: 36 ms instead of 24 for a 10,000-target cycle (the plan bench
+/// with these three as `MIMALLOC_*` variables), within its 50 ms. A delay of 100 ms with a
+/// collect after each cycle kept the planning time but sat at 61 MiB. A `MIMALLOC_*`
+/// variable in the environment still wins for its option.
+///
+/// This runs from `.init_array`, before `main`: Rust's runtime allocates before `main` (that
+/// first allocation reserves mimalloc's arena) and mimalloc sets up the main thread's heap
+/// when the process loads, so options set in `main` reached neither (measured: 76 MiB idle
+/// at 10,020 services). It must not allocate: the names are C strings read with `getenv`.
+extern "C" fn hold_no_more_than_used() {
+    unsafe extern "C" {
+        fn getenv(name: *const std::ffi::c_char) -> *const std::ffi::c_char;
+    }
+    for (option, var, value) in [
+        (MI_OPTION_ARENA_EAGER_COMMIT, c"MIMALLOC_ARENA_EAGER_COMMIT", 0),
+        (MI_OPTION_PURGE_DELAY, c"MIMALLOC_PURGE_DELAY", 0),
+        (MI_OPTION_PAGE_FULL_RETAIN, c"MIMALLOC_PAGE_FULL_RETAIN", 0),
+    ] {
+        // SAFETY: getenv reads the environment, which nothing writes this early; setting an
+        // integer option of the allocator is valid at any time and these values are valid.
+        unsafe {
+            if getenv(var.as_ptr()).is_null() {
+                libmimalloc_sys::mi_option_set(option, value);
+            }
+        }
     }
 }
+
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static SET_ALLOCATOR_OPTIONS: extern "C" fn() = hold_no_more_than_used;
 
 use clap::Parser;
 
@@ -88,7 +117,8 @@ fn write_stdout(args: std::fmt::Arguments<'_>) {
 }
 
 fn main() -> ExitCode {
-    return_freed_memory_at_once();
+    #[cfg(not(target_os = "linux"))]
+    hold_no_more_than_used();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
@@ -103,19 +133,33 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
 
-    /// The option number names the purge delay: mimalloc 3's default for it is 1,000 ms, and
-    /// no neighbouring option defaults to that. A libmimalloc-sys that renumbers its options
-    /// fails here instead of setting another option to 0.
+    /// The options are set before `main` (this test binary runs the same `.init_array`
+    /// entry), and their numbers name what they are meant to: each sits between neighbours
+    /// that still read mimalloc 3's defaults. A libmimalloc-sys that renumbers its options
+    /// fails here instead of setting other options to 0.
     #[test]
-    fn the_option_set_at_start_is_mimallocs_purge_delay() {
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+    fn the_allocator_options_are_set_before_main() {
+        // SAFETY: reads integer options of the allocator.
+        let get = |o| unsafe { libmimalloc_sys::mi_option_get(o) };
+        let vars = ["MIMALLOC_ARENA_EAGER_COMMIT", "MIMALLOC_PURGE_DELAY", "MIMALLOC_PAGE_FULL_RETAIN"];
+        if vars.iter().any(|v| std::env::var_os(v).is_some()) {
             return;
         }
-        // SAFETY: reads an integer option of the allocator.
-        let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
-        assert_eq!(delay, 1000, "option {MI_OPTION_PURGE_DELAY} is not the purge delay");
-        return_freed_memory_at_once();
-        // SAFETY: as above.
-        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) }, 0);
+        let around = |o| [o - 1, o, o + 1].map(get);
+        assert_eq!(
+            around(MI_OPTION_ARENA_EAGER_COMMIT),
+            [1, 0, 1],
+            "deprecated_eager_commit, arena_eager_commit (default 2), purge_decommits"
+        );
+        assert_eq!(
+            around(MI_OPTION_PURGE_DELAY),
+            [1, 0, 0],
+            "deprecated_eager_commit_delay, purge_delay (default 1000), use_numa_nodes"
+        );
+        assert_eq!(
+            around(MI_OPTION_PAGE_FULL_RETAIN),
+            [0, 0, 4],
+            "page_reclaim_on_free, page_full_retain (default 2), page_max_candidates"
+        );
     }
 }
