@@ -61,11 +61,12 @@ const MI_OPTION_PAGE_FULL_RETAIN: libmimalloc_sys::mi_option_t = 36;
 /// The allocator holds what it uses and no more: its arena is committed as it is used
 /// rather than all at once, no emptied pages are kept per size class, and freed pages go
 /// back to the OS at once instead of 1 s later. With mimalloc's defaults, the daemon idle at
-/// 10,020 services and 2,000 rows sat at 106 MiB RSS over a heap of about 35; with these, 54
+/// 10,020 services and 2,000 rows sat at 106 MiB RSS over a heap of about 35; with these, 53
 /// (`IDLE_CLUSTERS=167 IDLE_ROWS=2000 cargo bench -p envsched --bench idle`). The price is
-/// page faults while planning: 36 ms instead of 24 for a 10,000-target cycle (the plan bench
-/// with these three as `MIMALLOC_*` variables), within its 50 ms. A delay of 100 ms with a
-/// collect after each cycle kept the planning time but sat at 61 MiB. A `MIMALLOC_*`
+/// page faults while planning: 36–49 ms instead of 24–28 for a 10,000-target cycle (medians
+/// of the plan bench with these three as `MIMALLOC_*` variables), within its 50 ms. Tried
+/// and measured worse: a 100 ms delay with a forced collect after each cycle (61 MiB), and
+/// the 1 s delay during a cycle with 0 and a collect between cycles (73 MiB). A `MIMALLOC_*`
 /// variable in the environment still wins for its option.
 ///
 /// This runs from `.init_array`, before `main`: Rust's runtime allocates before `main` (that
