@@ -58,6 +58,13 @@ const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 const MI_OPTION_PAGE_FULL_RETAIN: libmimalloc_sys::mi_option_t = 36;
 
+/// The options envsched sets to 0, each with the variable that overrides it.
+const ZEROED_OPTIONS: [(libmimalloc_sys::mi_option_t, &std::ffi::CStr); 3] = [
+    (MI_OPTION_ARENA_EAGER_COMMIT, c"MIMALLOC_ARENA_EAGER_COMMIT"),
+    (MI_OPTION_PURGE_DELAY, c"MIMALLOC_PURGE_DELAY"),
+    (MI_OPTION_PAGE_FULL_RETAIN, c"MIMALLOC_PAGE_FULL_RETAIN"),
+];
+
 /// The allocator holds what it uses and no more: its arena is committed as it is used
 /// rather than all at once, no emptied pages are kept per size class, and freed pages go
 /// back to the OS at once instead of 1 s later. With mimalloc's defaults, the daemon idle at
@@ -77,16 +84,12 @@ extern "C" fn hold_no_more_than_used() {
     unsafe extern "C" {
         fn getenv(name: *const std::ffi::c_char) -> *const std::ffi::c_char;
     }
-    for (option, var, value) in [
-        (MI_OPTION_ARENA_EAGER_COMMIT, c"MIMALLOC_ARENA_EAGER_COMMIT", 0),
-        (MI_OPTION_PURGE_DELAY, c"MIMALLOC_PURGE_DELAY", 0),
-        (MI_OPTION_PAGE_FULL_RETAIN, c"MIMALLOC_PAGE_FULL_RETAIN", 0),
-    ] {
+    for (option, var) in ZEROED_OPTIONS {
         // SAFETY: getenv reads the environment, which nothing writes this early; setting an
-        // integer option of the allocator is valid at any time and these values are valid.
+        // integer option of the allocator is valid at any time and 0 is valid for these.
         unsafe {
             if getenv(var.as_ptr()).is_null() {
-                libmimalloc_sys::mi_option_set(option, value);
+                libmimalloc_sys::mi_option_set(option, 0);
             }
         }
     }
@@ -142,8 +145,7 @@ mod tests {
     fn the_allocator_options_are_set_before_main() {
         // SAFETY: reads integer options of the allocator.
         let get = |o| unsafe { libmimalloc_sys::mi_option_get(o) };
-        let vars = ["MIMALLOC_ARENA_EAGER_COMMIT", "MIMALLOC_PURGE_DELAY", "MIMALLOC_PAGE_FULL_RETAIN"];
-        if vars.iter().any(|v| std::env::var_os(v).is_some()) {
+        if ZEROED_OPTIONS.iter().any(|(_, var)| var.to_str().is_ok_and(|v| std::env::var_os(v).is_some())) {
             return;
         }
         let around = |o| [o - 1, o, o + 1].map(get);
